@@ -1,0 +1,60 @@
+"""Where amlhandson keeps a workspace's data on this machine.
+
+Everything lives under one folder, ``AMLHANDSON_HOME`` (default
+``~/.amlhandson``)::
+
+    ~/.amlhandson/workspaces/<resource_group>/<workspace_name>/
+        workspace.json      the workspace's details
+        workspace.db        experiments, runs, metrics, tags, models (SQLite)
+        experiments/<experiment>/<run_id>/   files of each run (outputs/, logs/ ...)
+        models/<name>/<version>/             registered model files
+        services/<name>/                     deployed web services
+
+Deleting a workspace's folder (or ``ws.delete()``, or
+``amlhandson workspace delete``) removes all of it.
+
+Example:
+    >>> import os
+    >>> os.environ["AMLHANDSON_HOME"] = "/tmp/aml-home-example"
+    >>> str(workspace_dir("docs-aml", "docs-ws"))
+    '/tmp/aml-home-example/workspaces/docs-aml/docs-ws'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .exceptions import UserErrorException
+
+__all__ = ["home", "workspace_dir", "check_name", "NAME_RULE"]
+
+#: Names of workspaces, resource groups and experiments (as Azure ML v1 allows).
+NAME_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}$")
+
+
+def home() -> Path:
+    """The folder holding every local workspace (``AMLHANDSON_HOME`` or ``~/.amlhandson``)."""
+    env = os.environ.get("AMLHANDSON_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".amlhandson"
+
+
+def check_name(value: object, what: str) -> str:
+    """Return ``value`` if it is a valid name for ``what``, else raise a clear error.
+
+    Example:
+        >>> check_name("my-first-experiment", "experiment")
+        'my-first-experiment'
+    """
+    if not isinstance(value, str) or not NAME_RULE.match(value) or value.endswith("."):
+        raise UserErrorException(
+            f"{what} の名前 {value!r} は使えません。英数字で始まり、英数字・'-'・'_'・'.' だけを"
+            f"使った 255 文字以内の名前にしてください (例: 'my-first-experiment')。"
+        )
+    return value
+
+
+def workspace_dir(resource_group: str, workspace_name: str) -> Path:
+    """The folder of one workspace."""
+    return home() / "workspaces" / resource_group / workspace_name

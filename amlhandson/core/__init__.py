@@ -1,0 +1,41 @@
+"""Azure ML v1's ``azureml.core``, working locally: workspaces, experiments, runs, models.
+
+Example:
+    >>> from amlhandson.core import Workspace, Experiment, Run
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .experiment import Experiment
+from .run import Run, RunStatus
+from .workspace import Workspace
+
+__all__ = ["Workspace", "Experiment", "Run", "RunStatus", "Model", "Environment",
+           "ScriptRunConfig", "Datastore", "ComputeTarget"]
+
+# Heavier parts load on first use, so ``import amlhandson`` stays light.
+_LAZY = {
+    "Model": ("model", "Model"),
+    "Environment": ("environment", "Environment"),
+    "ScriptRunConfig": ("script_run_config", "ScriptRunConfig"),
+    "Datastore": ("datastore", "Datastore"),
+    "ComputeTarget": ("compute", "ComputeTarget"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        try:
+            value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        except ModuleNotFoundError as exc:
+            raise AttributeError(
+                f"amlhandson.core.{name} is not available in this version of amlhandson"
+            ) from exc
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
