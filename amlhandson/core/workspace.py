@@ -41,12 +41,19 @@ _CREATED_BY = "01-workspace ノートブック (Workspace.create(...) のあと 
 
 
 def _display_path(path: Path) -> str:
-    """``path`` relative to the current folder when it is below or near it."""
+    """``path`` relative to the current folder when it is below it or in one of its parents.
+
+    Keeps notebook outputs free of machine-specific absolute paths.
+    """
     try:
         rel = os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
-    return rel if not rel.startswith(".." + os.sep + "..") else str(path)
+    parts = Path(rel).parts
+    ups = len(parts) - len([p for p in parts if p != ".."])
+    below = parts[ups:]
+    in_parent_or_below = ups == 0 or len(below) <= 2  # e.g. ../../.azureml/config.json
+    return rel if in_parent_or_below else str(path)
 
 
 class Workspace:
@@ -384,6 +391,6 @@ def _read_config(config_file: Path) -> dict[str, Any]:
         if not isinstance(config[key], str) or not config[key].strip():
             raise ConfigError(
                 f"{config_file} の {key} が空か文字列ではありません ({config[key]!r})。"
-                "文字列で指定してください。"
+                f"文字列で指定するか、{_CREATED_BY} で作り直してください。"
             )
     return config

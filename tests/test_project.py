@@ -1,0 +1,73 @@
+"""The project's own promises: one install, README commands, light import, agreement of files."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement: str) -> tuple[str, str]:
+    match = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(.*)", requirement)
+    assert match, requirement
+    return match.group(1).lower().replace("_", "-"), match.group(2).replace(" ", "")
+
+
+def test_environment_yml_agrees_with_pyproject() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["course"] \
+        + project["optional-dependencies"]["serve"]
+    expected = dict(_name(r) for r in wanted)
+    conda: dict[str, str] = {}
+    text = (REPO / "environment.yml").read_text()
+    for line in text[text.index("dependencies:"):].splitlines():
+        match = re.match(r"^  - ([^#:]+)$", line)
+        if match:
+            name, spec = _name(match.group(1))
+            if name not in ("python", "pip"):
+                conda[name] = spec
+    assert conda == expected
+
+
+def test_ci_runs_readme_test_command() -> None:
+    readme = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)\n```", readme, flags=re.S)
+    test_commands = [b for b in blocks if "pytest" in b]
+    assert len(test_commands) == 1, "README must give exactly one test command"
+    ci_lines = (REPO / ".ci" / "run").read_text().splitlines()
+    assert test_commands[0].strip() in [line.strip() for line in ci_lines]
+    assert any("amlhandson course" in b for b in blocks)
+
+
+def test_import_is_light() -> None:
+    code = ("import sys, amlhandson, amlhandson.core\n"
+            "heavy = [m for m in ('numpy', 'IPython', 'matplotlib', 'sklearn', 'ipywidgets',"
+            " 'psutil', 'waitress', 'tqdm') if m in sys.modules]\n"
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == ""
+
+
+def test_exception_root_and_builtins() -> None:
+    import amlhandson.exceptions as ex
+
+    for name in ex.__all__:
+        cls = getattr(ex, name)
+        assert issubclass(cls, ex.AmlHandsOnError)
+        if cls is not ex.AmlHandsOnError:
+            builtin_bases = [b for b in cls.__mro__ if b.__module__ == "builtins"
+                             and b not in (object, BaseException, Exception)]
+            assert builtin_bases, f"{name} should also inherit a natural builtin"
+
+
+def test_public_api_is_reexported() -> None:
+    import amlhandson
+
+    for name in ("Workspace", "Experiment", "Run", "AmlHandsOnError", "VERSION"):
+        assert hasattr(amlhandson, name)
+    from amlhandson.core import Experiment, Run, Workspace  # noqa: F401
