@@ -562,8 +562,7 @@ class Run:
     def wait_for_completion(self, show_output: bool = False, wait_post_processing: bool = False,
                             raise_on_error: bool = True) -> dict[str, Any]:
         """Block until the run ends; return its details. Raises on Failed by default."""
-        if self._pk in self._store.active and getattr(self, "_context", False) is False \
-                and self._row.get("pid") == os.getpid() and self.get_status() == "Running":
+        if self._pk in self._store.active and self._row.get("pid") == os.getpid():
             raise RunStateError(
                 f"Run {self.id} はこのプロセスで実行中なので、待っても終わりません。"
                 "run.complete() を呼んで完了させてください。"
