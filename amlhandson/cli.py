@@ -302,9 +302,19 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``amlhandson`` command; returns the exit code."""
-    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    # Sub-tools with their own parsers get their arguments untouched (argparse's
+    # REMAINDER would refuse a first argument that starts with "-").
+    delegated = {("data", "mnist"): cmd_data_mnist, ("services",): cmd_services}
+    match = next((p for p in delegated if tuple(argv[: len(p)]) == p), None)
+    if match is not None:
+        func = delegated[match]
+        args = argparse.Namespace(rest=argv[len(match):])
+    else:
+        args = build_parser().parse_args(argv)
+        func = args.func
     try:
-        return int(args.func(args) or 0)
+        return int(func(args) or 0)
     except AmlHandsOnError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 1

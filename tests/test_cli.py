@@ -74,3 +74,13 @@ def test_console_script_is_installed(scratch: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "amlhandson.cli", "--version"],
                           capture_output=True, text=True, check=True)
     assert proc.stdout.startswith("amlhandson ")
+
+
+def test_data_mnist_passes_options_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from amlhandson.datasets import mnist
+
+    seen = []
+    monkeypatch.setattr(mnist, "cli_main", lambda argv: seen.append(argv) or 0)
+    assert main(["data", "mnist", "--dir", str(tmp_path), "--no-progress"]) == 0
+    assert seen == [["--dir", str(tmp_path), "--no-progress"]]
