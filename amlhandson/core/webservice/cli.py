@@ -1,0 +1,132 @@
+"""``amlhandson services``: list, stop and read the logs of deployed web services.
+
+Services keep running after the notebook's kernel stops (like v1's containers);
+this is how to find and stop them from a terminal::
+
+    amlhandson services list              # this folder's workspace (config.json), else all
+    amlhandson services list --all        # every workspace on this machine
+    amlhandson services logs NAME [-n 50]
+    amlhandson services stop NAME [NAME ...] | --all
+
+``stop`` is ``service.delete()``: the process ends and the service is removed.
+
+Example:
+    >>> services_cli(["list"])  # doctest: +SKIP
+    WORKSPACE  NAME               TYPE   STATE    SCORING URI                    PID
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+from typing import Any
+
+from ...exceptions import AmlHandsOnError
+
+__all__ = ["services_cli"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="amlhandson services",
+                                     description="deployed web services (list, stop, logs)")
+
+    def where(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", default=None, help="config.json or a folder to search from")
+        p.add_argument("-w", "--workspace", default=None, help="workspace name")
+        p.add_argument("-g", "--resource-group", default=None, help="resource group")
+        p.add_argument("--all", dest="all_workspaces", action="store_true",
+                       help="every workspace on this machine")
+
+    sub = parser.add_subparsers(dest="action", required=True)
+    p = sub.add_parser("list", help="services and their state")
+    where(p)
+    p = sub.add_parser("logs", help="the last lines of a service's log")
+    where(p)
+    p.add_argument("name")
+    p.add_argument("-n", "--lines", type=int, default=100)
+    p = sub.add_parser("stop", help="stop and remove services (= service.delete())")
+    where(p)
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("--all-services", action="store_true",
+                   help="stop every service of the selected workspace(s)")
+    return parser
+
+
+def _workspaces(args: argparse.Namespace) -> list[Any]:
+    from ..workspace import Workspace
+
+    if args.workspace:
+        return [Workspace.get(args.workspace, resource_group=args.resource_group)]
+    if not args.all_workspaces:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                return [Workspace.from_config(args.config)]
+        except FileNotFoundError:
+            if args.config is not None:
+                raise
+    return [ws for group in Workspace.list().values() for ws in group]
+
+
+def _find(workspaces: list[Any], name: str) -> Any:
+    from ...exceptions import WebserviceException
+    from .service import Webservice
+
+    found = []
+    for ws in workspaces:
+        with contextlib.suppress(WebserviceException):
+            found.append(Webservice(ws, name))
+    if not found:
+        where = ", ".join(ws.name for ws in workspaces) or "なし"
+        raise WebserviceException(f"サービス {name!r} が見つかりません (探したワークスペース: "
+                                  f"{where})。`amlhandson services list --all` で確認してください。")
+    if len(found) > 1:
+        raise WebserviceException(f"サービス {name!r} が複数のワークスペースにあります。-w で"
+                                  "ワークスペースを指定してください。")
+    return found[0]
+
+
+def services_cli(argv: list[str]) -> int:
+    """Run ``amlhandson services ...`` with ``argv``; return the exit code."""
+    from ...cli import _table
+    from .service import Webservice
+
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        workspaces = _workspaces(args)
+        if args.action == "list":
+            rows = []
+            for ws in workspaces:
+                for s in Webservice.list(ws):
+                    pid = s._row["pid"] if s.state in ("running", "Healthy", "deploying",
+                                                       "Transitioning") else "-"
+                    rows.append([ws.name, s.name, s.compute_type, s.state,
+                                 s.scoring_uri or "-", str(pid or "-")])
+            if not rows:
+                print("サービスはありません。")
+                return 0
+            print(_table(rows, ["WORKSPACE", "NAME", "TYPE", "STATE", "SCORING URI", "PID"]))
+            return 0
+        if args.action == "logs":
+            print(_find(workspaces, args.name).get_logs(num_lines=args.lines), end="")
+            return 0
+        if args.all_services:
+            services = [s for ws in workspaces for s in Webservice.list(ws)]
+        elif args.names:
+            services = [_find(workspaces, name) for name in args.names]
+        else:
+            print("止めるサービスの名前 (NAME) か --all-services を指定してください。",
+                  file=sys.stderr)
+            return 2
+        for service in services:
+            service.delete()
+            print(f"Stopped and removed service {service.name!r} "
+                  f"(workspace {service.workspace.name!r}).")
+        return 0
+    except AmlHandsOnError as exc:
+        print(f"エラー: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,349 @@
+"""Scoring latency and throughput: amlhandson's local web service vs ``mlflow models serve``.
+
+Both servers serve the same scikit-learn LogisticRegression trained on MNIST,
+on 127.0.0.1, measured by the same client in one run:
+
+* latency: sequential single-image requests on one keep-alive connection
+  (p50 / p95 / mean, after a warm-up);
+* throughput: ``--threads`` client threads, each with its own keep-alive
+  connection, sending single-image requests for ``--seconds``.
+
+Rounds alternate between the two servers (``--rounds``, default 2) and the best
+round of each is kept, to damp the noise of a shared machine. Each server gets
+its natural payload: amlhandson ``{"data": [[784 floats]]}`` (score.py as in the
+hands-on), MLflow ``{"inputs": [[784 floats]]}``. Both answers are checked to
+be the model's predictions first.
+
+Usage::
+
+    python benchmarks/bench_scoring.py                 # needs mlflow (pip install -e .[bench])
+    python benchmarks/bench_scoring.py --mnist ../shared/data/mnist --seconds 5
+
+Exits 1 when amlhandson's p50 latency is 5 ms or more, or its throughput is
+below MLflow's (ratio < 1); 2 when MLflow cannot be run (the reason is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist"
+P50_LIMIT_MS = 5.0
+
+SCORE_PY = """\
+import json
+import os
+
+import joblib
+import numpy as np
+
+
+def init():
+    global model
+    model = joblib.load(os.path.join(os.getenv("AZUREML_MODEL_DIR"), "sklearn_mnist_model.pkl"))
+
+
+def run(raw_data):
+    data = np.array(json.loads(raw_data)["data"])
+    return model.predict(data).tolist()
+"""
+
+
+class Client:
+    """A keep-alive HTTP client for one server."""
+
+    def __init__(self, port: int, path: str) -> None:
+        self.port = port
+        self.path = path
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def post(self, body: bytes) -> bytes:
+        self.conn.request("POST", self.path, body=body,
+                          headers={"Content-Type": "application/json"})
+        resp = self.conn.getresponse()
+        data = resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"HTTP {resp.status} from port {self.port}: {data[:300]!r}")
+        return data
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def latency(port: int, path: str, bodies: list[bytes], n: int, warmup: int) -> list[float]:
+    client = Client(port, path)
+    try:
+        for i in range(warmup):
+            client.post(bodies[i % len(bodies)])
+        times = []
+        for i in range(n):
+            body = bodies[i % len(bodies)]
+            t0 = time.perf_counter()
+            client.post(body)
+            times.append((time.perf_counter() - t0) * 1000.0)
+        return times
+    finally:
+        client.close()
+
+
+def throughput(port: int, path: str, bodies: list[bytes], threads: int, seconds: float) -> float:
+    counts = [0] * threads
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads + 1)
+    stop_at = [0.0]
+
+    def worker(k: int) -> None:
+        client = Client(port, path)
+        try:
+            start.wait()
+            i = k
+            while time.perf_counter() < stop_at[0]:
+                client.post(bodies[i % len(bodies)])
+                counts[k] += 1
+                i += threads
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            client.close()
+
+    pool = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
+    for t in pool:
+        t.start()
+    t0 = time.perf_counter()
+    stop_at[0] = t0 + seconds
+    start.wait()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(f"client errors: {errors[0]}")
+    return sum(counts) / elapsed
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(port: int, path: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode}")
+        with contextlib.suppress(OSError):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"no answer on port {port} within {timeout:.0f} s")
+
+
+def load_mnist(folder: Path | None, work: Path) -> tuple[np.ndarray, ...]:
+    from amlhandson.datasets import mnist
+
+    mirrors = [str(folder)] if folder is not None and folder.is_dir() else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mnist.download(work / "data", mirrors=mirrors, progress=False)
+    if mnist.is_sample(work / "data"):
+        print("note: MNIST mirror not found; using the bundled sample (6,000 + 1,000 images)")
+    return mnist.load(work / "data")
+
+
+def start_mlflow(model_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
+    try:
+        import mlflow  # noqa: F401
+    except ImportError as exc:
+        raise RuntimeError("mlflow is not installed (pip install -e '.[bench]'): "
+                           f"{exc}") from exc
+    exe = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or shutil.which("mlflow")
+    if exe is None:
+        raise RuntimeError("the `mlflow` command was not found next to this Python")
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    env = dict(os.environ, MLFLOW_TRACKING_URI=(log_path.parent / "mlruns").as_uri())
+    # mlflow starts `uvicorn` through the shell: it must be on PATH (the venv's bin folder)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    cmd = [exe, "models", "serve", "-m", str(model_dir), "--env-manager", "local",
+           "-h", "127.0.0.1", "-p", str(port)]
+    kwargs = {"start_new_session": True} if os.name != "nt" else {}
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, **kwargs)
+    proc._log = log  # type: ignore[attr-defined]
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        try:
+            if os.name != "nt":
+                os.killpg(proc.pid, signal.SIGTERM)  # uvicorn may have a worker child
+            else:
+                proc.terminate()
+            proc.wait(10)
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            with contextlib.suppress(ProcessLookupError):
+                if os.name != "nt":
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:
+                    proc.kill()
+            proc.wait(10)
+    proc._log.close()  # type: ignore[attr-defined]
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    return {"p50_ms": statistics.median(ordered),
+            "p95_ms": ordered[int(0.95 * (len(ordered) - 1))],
+            "mean_ms": statistics.fmean(ordered)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mnist", type=Path, default=DEFAULT_MNIST,
+                        help="folder with the MNIST .gz files (default: ../shared/data/mnist)")
+    parser.add_argument("--train-size", type=int, default=5000)
+    parser.add_argument("--requests", type=int, default=2000, help="sequential latency requests")
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=4, help="client threads for throughput")
+    parser.add_argument("--seconds", type=float, default=4.0, help="throughput duration")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="also print the results as JSON")
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="amlhandson-bench-"))
+    os.environ["AMLHANDSON_HOME"] = str(work / "home")
+    service = mlflow_proc = None
+    try:
+        import joblib
+        from sklearn.linear_model import LogisticRegression
+
+        from amlhandson.core import Workspace
+        from amlhandson.core.model import InferenceConfig, Model
+        from amlhandson.core.webservice import LocalWebservice
+
+        X_train, y_train, X_test, _y_test = load_mnist(args.mnist, work)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf = LogisticRegression(max_iter=100).fit(X_train[:args.train_size],
+                                                       y_train[:args.train_size])
+        joblib.dump(clf, work / "sklearn_mnist_model.pkl")
+        images = X_test[:500]
+        expected = clf.predict(images).tolist()
+        ours = [json.dumps({"data": [row.tolist()]}).encode() for row in images]
+        theirs = [json.dumps({"inputs": [row.tolist()]}).encode() for row in images]
+
+        # amlhandson: register, write score.py, deploy
+        with contextlib.redirect_stdout(io.StringIO()):
+            ws = Workspace.create("bench-ws", resource_group="bench", exist_ok=True,
+                                  show_output=False)
+            model = Model.register(ws, work / "sklearn_mnist_model.pkl", "sklearn_mnist")
+        (work / "score.py").write_text(SCORE_PY)
+        t0 = time.perf_counter()
+        service = Model.deploy(ws, "bench-svc", [model],
+                               InferenceConfig(entry_script=str(work / "score.py")),
+                               LocalWebservice.deploy_configuration(), overwrite=True)
+        with contextlib.redirect_stdout(io.StringIO()):
+            service.wait_for_deployment()
+        deploy_s = time.perf_counter() - t0
+        our_port = service.port
+
+        # MLflow: the same model, served with the local environment
+        import mlflow.sklearn
+
+        mlflow.sklearn.save_model(clf, str(work / "mlflow-model"))
+        mlflow_port = free_port()
+        t0 = time.perf_counter()
+        try:
+            mlflow_proc = start_mlflow(work / "mlflow-model", mlflow_port, work / "mlflow.log")
+            wait_http(mlflow_port, "/ping", mlflow_proc, timeout=120)
+        except RuntimeError as exc:
+            log = (work / "mlflow.log").read_text(errors="replace")[-2000:] \
+                if (work / "mlflow.log").exists() else ""
+            print(f"MLflow could not be served: {exc}\n{log}", file=sys.stderr)
+            return 2
+        mlflow_start_s = time.perf_counter() - t0
+
+        # both must give the model's predictions
+        a, b = Client(our_port, "/score"), Client(mlflow_port, "/invocations")
+        try:
+            got_ours = [json.loads(a.post(body))[0] for body in ours[:100]]
+            got_theirs = [json.loads(b.post(body))["predictions"][0] for body in theirs[:100]]
+        finally:
+            a.close()
+            b.close()
+        assert got_ours == expected[:100], "amlhandson answered other predictions"
+        assert got_theirs == expected[:100], "MLflow answered other predictions"
+
+        results: dict[str, dict[str, float]] = {"amlhandson": {}, "mlflow": {}}
+        targets = {"amlhandson": (our_port, "/score", ours),
+                   "mlflow": (mlflow_port, "/invocations", theirs)}
+        for _round in range(args.rounds):
+            for name, (port, path, bodies) in targets.items():
+                lat = summary(latency(port, path, bodies, args.requests, args.warmup))
+                rps = throughput(port, path, bodies, args.threads, args.seconds)
+                best = results[name]
+                if not best or lat["p50_ms"] < best["p50_ms"]:
+                    best.update(lat)
+                best["rps"] = max(best.get("rps", 0.0), rps)
+
+        ratio = results["amlhandson"]["rps"] / results["mlflow"]["rps"]
+        p50 = results["amlhandson"]["p50_ms"]
+        from importlib.metadata import version
+
+        print(f"Single-image MNIST scoring on 127.0.0.1 (LogisticRegression, "
+              f"{args.requests} sequential requests, {args.threads} threads x {args.seconds:g} s, "
+              f"best of {args.rounds} rounds; {os.cpu_count()} CPUs)")
+        print(f"{'server':<34} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'req/s':>9}")
+        labels = {"amlhandson": f"amlhandson (waitress {version('waitress')})",
+                  "mlflow": f"mlflow {version('mlflow')} models serve"}
+        for name, r in results.items():
+            print(f"{labels[name]:<34} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['mean_ms']:8.2f} "
+                  f"{r['rps']:9.0f}")
+        print(f"throughput ratio amlhandson / mlflow: {ratio:.2f}x; "
+              f"p50 ratio mlflow / amlhandson: {results['mlflow']['p50_ms'] / p50:.2f}x")
+        print(f"start-up: amlhandson deploy + wait {deploy_s:.2f} s, "
+              f"mlflow serve until /ping {mlflow_start_s:.2f} s")
+        if args.json:
+            print(json.dumps({"results": results, "throughput_ratio": ratio,
+                              "deploy_seconds": deploy_s, "mlflow_start_seconds": mlflow_start_s}))
+        failed = []
+        if p50 >= P50_LIMIT_MS:
+            failed.append(f"p50 {p50:.2f} ms >= {P50_LIMIT_MS} ms")
+        if ratio < 1.0:
+            failed.append(f"throughput ratio {ratio:.2f} < 1")
+        if failed:
+            print("FAIL: " + "; ".join(failed))
+            return 1
+        print("OK: p50 < 5 ms and throughput >= MLflow's")
+        return 0
+    finally:
+        if service is not None:
+            service.delete()
+        if mlflow_proc is not None:
+            stop(mlflow_proc)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
