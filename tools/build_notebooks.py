@@ -174,9 +174,53 @@ def make_sandbox() -> Path:
     return course
 
 
+_DATA_URI = re.compile(r"(data:image/[a-z+]+;base64,)([A-Za-z0-9+/=\s]+)")
+_BINARY_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def _wrap_base64(nb: nbformat.NotebookNode) -> None:
+    """Store base64 images as a list of pieces, each starting at a ``/``.
+
+    nbformat joins such lists back on reading (any non-JSON MIME type may be a
+    multi-line string), so nothing changes for Jupyter or nbval; but a random
+    ``.../Ab/cd...`` run inside base64 no longer looks like a file path to the
+    path checks that keep machine-specific paths out of the committed outputs.
+    """
+    def pieces(text: str) -> list[str]:
+        parts = text.split("/")
+        return [parts[0]] + ["/" + p for p in parts[1:]]
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            for mime, value in data.items():
+                if isinstance(value, list):
+                    value = "".join(value)
+                if not isinstance(value, str) or "/" not in value:
+                    continue
+                if mime in _BINARY_MIMES:
+                    data[mime] = pieces(value)
+                elif mime.startswith("text/") and ";base64," in value:  # inline data URIs
+                    lines = value.splitlines(keepends=True)
+                    data[mime] = [p for line in lines
+                                  for p in (pieces(line) if ";base64," in line else [line])]
+    # Saved widget state holds HTML strings that cannot be split into lists; there, put a
+    # space before each "/" of a data URI's base64 (browsers drop ASCII whitespace when
+    # decoding base64 data URLs: "forgiving-base64 decode").
+    widgets = nb.metadata.get("widgets", {})
+    for state in widgets.values():
+        for model in (state.get("state") or {}).values():
+            values = model.get("state", {})
+            for key, value in values.items():
+                if isinstance(value, str) and ";base64," in value:
+                    values[key] = _DATA_URI.sub(
+                        lambda m: m.group(1) + re.sub(r"\s*/", " /", m.group(2)), value)
+
+
 def write(path: Path, nb: nbformat.NotebookNode) -> None:
     """Validate and write ``nb`` (UTF-8, one-space JSON indent like Jupyter, final newline)."""
     nbformat.validate(nb)
+    _wrap_base64(nb)
     text = nbformat.writes(nb)
     path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
