@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -229,6 +230,8 @@ def cmd_course(args: argparse.Namespace) -> int:
     if args.no_lab:
         return 0
     cmd = [sys.executable, "-m", "jupyterlab", "--notebook-dir", str(folder)]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers often run as root
+        cmd.append("--allow-root")
     print("JupyterLab を起動します:", " ".join(cmd))
     return subprocess.call(cmd)
 
