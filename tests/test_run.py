@@ -466,3 +466,19 @@ def test_unfinished_run_at_exit_is_canceled_not_running(scratch: Path) -> None:
     assert run.get_status() == "Canceled"
     assert run.get_metrics() == {"a": 1}
     assert "complete" in run.get_details()["error"]["error"]["message"]
+
+
+def test_get_context_attaches_to_a_given_run(exp: Experiment, scratch: Path) -> None:
+    import subprocess
+    import sys
+
+    from helpers import python_env
+
+    run = exp.start_logging()
+    env = python_env(Path(os.environ["AMLHANDSON_HOME"]))
+    env.update(AMLHANDSON_RUN_ID=run.id, AMLHANDSON_WORKSPACE="docs-aml/docs-ws",
+               AMLHANDSON_EXPERIMENT=exp.name)
+    code = "from amlhandson import Run\nRun.get_context().log('from_script', 5)\n"
+    subprocess.run([sys.executable, "-c", code], cwd=scratch, env=env, check=True)
+    assert run.get_metrics() == {"from_script": 5}
+    assert run.get_status() == "Completed"  # the script's end completes its context run

@@ -242,6 +242,8 @@ class Run:
         self._kinds: dict[str, int] = {}
         self._queue = self._store.queue
         self._tags_cache: dict[str, Any] | None = None
+        #: True for the process's Run.get_context() run: completed (or failed) at exit.
+        self._context = False
 
     @classmethod
     def _from_row(cls, experiment: Experiment, row: tuple) -> Run:
@@ -330,12 +332,12 @@ class Run:
         from .workspace import Workspace
 
         run_id = os.environ.get("AMLHANDSON_RUN_ID")
-        ws_dir = os.environ.get("AMLHANDSON_WORKSPACE_DIR")
-        if run_id and ws_dir:
-            folder = Path(ws_dir)
-            ws = Workspace(None, folder.parent.name, folder.name)
+        if run_id:  # a script started for an existing run (e.g. by experiment.submit)
+            group, _, name = os.environ.get("AMLHANDSON_WORKSPACE", "").partition("/")
+            ws = Workspace(None, group, name)
             exp = Experiment(ws, os.environ.get("AMLHANDSON_EXPERIMENT", "default"))
             run = cls(exp, run_id)
+            run._context = True
             run._store.active[run._pk] = run
             run._store.ensure_flusher()
             cls._context_run = run
@@ -1126,7 +1128,7 @@ def _close_runs_at_exit() -> None:
     for store in list(Store._instances.values()):
         for run in list(store.active.values()):
             try:
-                if getattr(run, "_context", False):
+                if run._context:
                     if _uncaught:
                         run.fail(error_details=_uncaught[-1])
                     else:
