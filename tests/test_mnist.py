@@ -255,6 +255,23 @@ def test_import_is_light():
     assert out.stdout.strip() == "False", out.stderr
 
 
+def test_settings_on_the_package_reach_their_home_module(monkeypatch):
+    # the package re-exports settings that live in submodules; assigning them on the
+    # package (as users and these tests do) must change what the code reads
+    assert mnist.EXPECTED is mnist._integrity.EXPECTED
+    assert mnist.DEFAULT_TIMEOUT == mnist._mirrors.DEFAULT_TIMEOUT == 15.0
+    monkeypatch.setattr(mnist, "DEFAULT_TIMEOUT", 2.5)
+    monkeypatch.setattr(mnist, "LOCK_TIMEOUT", 1.0)
+    assert mnist._mirrors.DEFAULT_TIMEOUT == 2.5 and mnist._lock.LOCK_TIMEOUT == 1.0
+    assert "DEFAULT_TIMEOUT" in dir(mnist) and "EXPECTED" in mnist.__all__
+    with pytest.raises(AttributeError):
+        del mnist.EXPECTED
+    with pytest.raises(AttributeError):
+        mnist.NO_SUCH_SETTING  # noqa: B018
+    monkeypatch.undo()
+    assert mnist._mirrors.DEFAULT_TIMEOUT == 15.0 and mnist._lock.LOCK_TIMEOUT == 600.0
+
+
 def test_download_over_http(fix, serve, tmp_path, monkeypatch):
     folder, raw, _ = fix
     srv = serve(folder)
@@ -276,7 +293,7 @@ def test_download_over_http(fix, serve, tmp_path, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("re-hashed a verified file")
 
-    monkeypatch.setattr(mnist, "_digest", boom)
+    monkeypatch.setattr(mnist._integrity, "_digest", boom)
     mnist.download(data, mirrors=srv.url, progress=False)
     assert len(srv.requests) == 4
 
@@ -419,7 +436,7 @@ from amlhandson.datasets import mnist
 table = {k: mnist.Expected(*v) for k, v in json.loads(sys.argv[1]).items()}
 mnist.EXPECTED = table
 if sys.argv[4] == "nolock":
-    mnist._dir_lock = lambda folder, timeout: contextlib.nullcontext()
+    mnist._lock._dir_lock = lambda folder, timeout: contextlib.nullcontext()
 mnist.download(sys.argv[2], mirrors=sys.argv[3], progress=False, allow_sample=False)
 """
 
@@ -486,7 +503,7 @@ def test_mirror_order_and_parsing(monkeypatch, tmp_path):
     monkeypatch.setenv(
         mnist.ENV_MIRROR, "http://a.example/m ; /media/usb/mnist\nhttp://b/ http://c/"
     )
-    labels = [m.label for m in mnist._resolve_mirrors(["http://first/", tmp_path])]
+    labels = [m.label for m in mnist._mirrors._resolve_mirrors(["http://first/", tmp_path])]
     assert labels == [
         "http://first/",
         str(tmp_path),
@@ -496,18 +513,18 @@ def test_mirror_order_and_parsing(monkeypatch, tmp_path):
         "http://c/",
     ]
     monkeypatch.setenv(mnist.ENV_MIRROR, "C:\\My Data\\mnist")
-    assert [m.label for m in mnist._resolve_mirrors(None)] == [str(Path("C:\\My Data\\mnist"))]
+    assert [m.label for m in mnist._mirrors._resolve_mirrors(None)] == [str(Path("C:\\My Data\\mnist"))]
     monkeypatch.delenv(mnist.ENV_NO_PUBLIC)
-    labels = [m.label for m in mnist._resolve_mirrors("http://x/")]
+    labels = [m.label for m in mnist._mirrors._resolve_mirrors("http://x/")]
     assert labels[0] == "http://x/" and labels[-3:] == list(mnist.PUBLIC_MIRRORS)
     monkeypatch.setenv(mnist.ENV_NO_PUBLIC, "0")
-    assert len(mnist._resolve_mirrors(None)) == 4
+    assert len(mnist._mirrors._resolve_mirrors(None)) == 4
     monkeypatch.setenv(mnist.ENV_NO_PUBLIC, "yes")
-    assert len(mnist._resolve_mirrors(None)) == 1
+    assert len(mnist._mirrors._resolve_mirrors(None)) == 1
     with pytest.raises(UserErrorException):
-        mnist._resolve_mirrors(42)  # type: ignore[arg-type]
+        mnist._mirrors._resolve_mirrors(42)  # type: ignore[arg-type]
     with pytest.raises(UserErrorException, match="ftp"):
-        mnist._resolve_mirrors("ftp://host/mnist/")
+        mnist._mirrors._resolve_mirrors("ftp://host/mnist/")
 
 
 def test_progress_bar(fix, tmp_path, capfd):
@@ -525,10 +542,10 @@ def test_progress_bar(fix, tmp_path, capfd):
 
 def test_bundled_sample_is_intact():
     for name in mnist.NAMES:
-        data = gzip.decompress(mnist._read_sample(name))
+        data = gzip.decompress(mnist._sample._read_sample(name))
         exp = mnist.SAMPLE_EXPECTED[name]
         assert len(data) == exp.size and hashlib.sha256(data).hexdigest() == exp.sha256
-    assert sum(len(mnist._read_sample(n)) for n in mnist.NAMES) < 2_000_000
+    assert sum(len(mnist._sample._read_sample(n)) for n in mnist.NAMES) < 2_000_000
 
 
 def test_offline_falls_back_to_sample_then_upgrades(fix, tmp_path):
@@ -641,8 +658,8 @@ def test_load_data_multi_member_and_prefetch(files, monkeypatch):
     data = raw["train-images"]
     path = folder / "multi.gz"
     path.write_bytes(gzip.compress(data[:1000]) + gzip.compress(data[1000:]) + b"\0\0")
-    monkeypatch.setattr(mnist, "_PREFETCH_MIN", 0)
-    monkeypatch.setattr(mnist, "_CHUNK_OUT", 4096)
+    monkeypatch.setattr(mnist._idx, "_PREFETCH_MIN", 0)
+    monkeypatch.setattr(mnist._idx, "_CHUNK_OUT", 4096)
     assert np.array_equal(mnist.load_data(path), handson_load_data(folder / "train-images.gz"))
 
 
@@ -749,13 +766,13 @@ def test_cache_hit_needs_no_decoding(data_dir, monkeypatch):
     ref = handson_arrays(data_dir)
     mnist.load(data_dir)
     mnist._wait_for_cache_writes()
-    real = mnist._payload
+    real = mnist._idx._payload
 
     def images_forbidden(path, label):
         assert label is not False, f"decoded {path} despite the cache"
         return real(path, label)
 
-    monkeypatch.setattr(mnist, "_payload", images_forbidden)
+    monkeypatch.setattr(mnist._idx, "_payload", images_forbidden)
     X_train, y_train, X_test, y_test = mnist.load(data_dir)
     assert_same((X_train, y_train, X_test, y_test), ref)
     # writable, and writes stay private (copy-on-write)
