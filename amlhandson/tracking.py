@@ -302,7 +302,7 @@ class CellRun:
         A run the cell already finished itself (``run.complete()`` ...) keeps its
         status. Returns the final status.
         """
-        from .core.run import RunStatus
+        from .core import RunStatus
 
         if self in _active:
             _active.remove(self)
@@ -557,8 +557,8 @@ def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> 
     """
     import itertools
 
+    from .core._metrics import LIST, SCALAR
     from .core.experiment import Experiment
-    from .core.run import LIST, SCALAR
 
     if not isinstance(top, int) or isinstance(top, bool) or top < 1:
         raise UserErrorException(f"--top には 1 以上の整数を指定してください ({top!r})。")

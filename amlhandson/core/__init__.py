@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._status import RunStatus
 from .experiment import Experiment
-from .run import Run, RunStatus
+from .run import Run
 from .workspace import Workspace
 
 __all__ = ["Workspace", "Experiment", "Run", "RunStatus", "Model", "Environment",

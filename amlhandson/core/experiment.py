@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _paths
 from ..exceptions import UserErrorException
-from .run import _RUN_COLUMNS, Run, _matches, _note_cell_run, _reconcile
+from ._status import reconcile
+from .run import _RUN_COLUMNS, Run, _matches, _note_cell_run
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -136,6 +137,6 @@ class Experiment:
             sql += " AND parent_pk IS NULL"
         for row in store.query(sql + " ORDER BY created DESC, pk DESC", (self._pk,)):
             run = Run._from_row(self, row)
-            run._row["status"] = _reconcile(store, run._row)
+            run._row["status"] = reconcile(store, run._row)
             if _matches(run, tags, properties, type, None):
                 yield run

@@ -21,7 +21,6 @@ import json
 import os
 import posixpath
 import shutil
-import socket
 import sys
 import time
 import traceback
@@ -40,6 +39,20 @@ from ..exceptions import (
     RunStateError,
     UserErrorException,
 )
+from ._metrics import (
+    IMAGE,
+    KIND_CALL,
+    LIMITS,
+    LIST,
+    ROW,
+    SCALAR,
+    TABLE,
+    check_name,
+    encode_scalar,
+    merge_rows,
+    scalar_kind,
+)
+from ._status import HOST, RunStatus, process_started, reconcile
 
 if TYPE_CHECKING:
     from .experiment import Experiment
@@ -49,38 +62,6 @@ __all__ = ["Run", "RunStatus", "LIMITS"]
 _time = time.time
 
 # Metric kinds (column ``kind``).
-SCALAR, LIST, ROW, TABLE, IMAGE = 0, 1, 2, 3, 4
-_KIND_CALL = {SCALAR: "run.log", LIST: "run.log_list", ROW: "run.log_row",
-              TABLE: "run.log_table", IMAGE: "run.log_image"}
-
-#: Size limits; values past them are refused with a message, nothing is stored.
-LIMITS = {
-    "name_length": 255,
-    "string_length": 65_536,
-    "list_length": 1_000_000,
-    "table_cells": 1_000_000,
-}
-
-
-class RunStatus:
-    """Run status strings, as in v1."""
-
-    NOT_STARTED = "NotStarted"
-    STARTING = "Starting"
-    QUEUED = "Queued"
-    PREPARING = "Preparing"
-    RUNNING = "Running"
-    FINALIZING = "Finalizing"
-    CANCEL_REQUESTED = "CancelRequested"
-    NOT_RESPONDING = "NotResponding"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
-    CANCELED = "Canceled"
-
-    TERMINAL = frozenset({COMPLETED, FAILED, CANCELED})
-
-
-_HOST = socket.gethostname()
 _RUN_COLUMNS = (
     "pk, run_id, experiment_pk, parent_pk, number, name, display_name, type, target, status, "
     "created, start_time, end_time, error, definition, outputs_dir, pid, host, proc_started, "
@@ -89,93 +70,10 @@ _RUN_COLUMNS = (
 _FIELDS = [c.strip() for c in _RUN_COLUMNS.split(",")]
 
 
-# -- value encoding -----------------------------------------------------------------------
-def _encode_scalar(value: Any, name: str, call: str = "run.log") -> Any:
-    """Return ``value`` as a plain Python scalar, or raise :class:`MetricError`."""
-    t = type(value)
-    if t is bool or t is int or t is float or value is None:
-        return value
-    if t is str:
-        if len(value) > LIMITS["string_length"]:
-            raise MetricError(
-                f"{call}({name!r}, ...): 文字列が長すぎます ({len(value):,} 文字)。"
-                f"メトリックの文字列は {LIMITS['string_length']:,} 文字までです。"
-                "長い文章やデータは run.upload_file でファイルとして保存してください。"
-            )
-        return value
-    module = getattr(t, "__module__", "")
-    if module == "numpy":
-        import numpy as np
-
-        if isinstance(value, np.ndarray):
-            if value.ndim == 0:
-                return _encode_scalar(value.item(), name, call)
-        elif isinstance(value, np.bool_):
-            return bool(value)
-        elif isinstance(value, np.integer):
-            return int(value)
-        elif isinstance(value, np.floating):
-            return repr(value) if value.dtype.itemsize > 8 else float(value)
-        elif isinstance(value, np.str_):
-            return _encode_scalar(str(value), name, call)
-    for base in (bool, int, float, str):  # subclasses such as IntEnum
-        if isinstance(value, base):
-            return _encode_scalar(base(value), name, call)
-    if isinstance(value, (list, tuple, range, set, frozenset, Iterator)) or module == "numpy":
-        raise MetricError(
-            f"run.log does not support list type. Use run.log_list instead. "
-            f"({call}({name!r}, ...) には値を 1 つだけ渡してください。リストや配列は "
-            f"run.log_list({name!r}, 値のリスト) で記録します。)"
-        )
-    if isinstance(value, dict):
-        raise MetricError(
-            f"{call}({name!r}, ...) に dict は渡せません。表なら run.log_table({name!r}, "
-            "{'列名': [値, ...]}) か run.log_row を使ってください。"
-        )
-    raise MetricError(
-        f"{call}({name!r}, ...): {t.__name__} 型の値は記録できません。int, float, str, bool, "
-        "None (または numpy の数値) を渡してください。"
-    )
-
-
-def _scalar_kind(value: Any) -> str:
-    t = type(value)
-    if t is bool:
-        return "bool"
-    if t in (int, float):
-        return "number"
-    if t is str:
-        return "str"
-    return "none" if value is None else t.__name__
-
-
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts % 1 * 1e6):06d}Z"
-
-
-def _proc_started(pid: int) -> float | None:
-    try:
-        import psutil
-
-        return psutil.Process(pid).create_time()
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def _pid_alive(pid: int, started: float | None) -> bool:
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return started is None or abs(proc.create_time() - started) < 1.0
-    except psutil.NoSuchProcess:
-        return False
-    except Exception:  # noqa: BLE001 - access denied etc.: assume alive
-        return True
 
 
 # -- runs started by cells, to close the ones a re-run leaves behind --------------------------
@@ -278,7 +176,7 @@ class Run:
         outputs_dir = str(Path(outputs if outputs is not None else "outputs").resolve())
         now = _time()
         pid = os.getpid()
-        started = _proc_started(pid)
+        started = process_started(pid)
         with store.transaction() as conn:
             if conn.execute("SELECT 1 FROM runs WHERE run_id=?", (run_id,)).fetchone():
                 raise UserErrorException(
@@ -300,7 +198,7 @@ class Run:
                 (run_id, experiment._pk, parent._pk if parent else None, number, name, name,
                  run_type, target, status, now,
                  now if status == RunStatus.RUNNING else None,
-                 json.dumps(definition) if definition else None, outputs_dir, pid, _HOST,
+                 json.dumps(definition) if definition else None, outputs_dir, pid, HOST,
                  started, now),
             )
             pk = cur.lastrowid
@@ -458,7 +356,7 @@ class Run:
     def _refresh(self) -> dict[str, Any]:
         rows = self._store.query(f"SELECT {_RUN_COLUMNS} FROM runs WHERE pk=?", (self._pk,))
         self._row = dict(zip(_FIELDS, rows[0]))
-        self._row["status"] = _reconcile(self._store, self._row)
+        self._row["status"] = reconcile(self._store, self._row)
         return self._row
 
     def get_status(self) -> str:
@@ -635,7 +533,7 @@ class Run:
                            (self._pk,))
         for row in rows:
             child = Run._from_row(self._experiment, row)
-            child._row["status"] = _reconcile(store, child._row)
+            child._row["status"] = reconcile(store, child._row)
             if _matches(child, tags, properties, type, status):
                 yield child
             if recursive:
@@ -696,19 +594,8 @@ class Run:
 
     # -- metrics ---------------------------------------------------------------------------
     def _register(self, name: Any, kind: int, description: str | None) -> None:
-        call = _KIND_CALL[kind]
-        if not isinstance(name, str):
-            raise MetricError(f"{call}: メトリック名は文字列にしてください ({name!r} が渡されました)。")
-        if not name.strip():
-            raise MetricError(f"{call}: メトリック名が空です。'accuracy' のような名前を付けてください。")
-        if name != name.strip():
-            raise MetricError(
-                f"{call}: メトリック名 {name!r} の前後に空白があります。v1 ではこれが読み出し時の"
-                f"'Malformed metric value' エラーの原因でした。{name.strip()!r} にしてください。"
-            )
-        if len(name) > LIMITS["name_length"]:
-            raise MetricError(f"{call}: メトリック名が長すぎます ({len(name)} 文字、上限 "
-                              f"{LIMITS['name_length']} 文字)。")
+        check_name(name, kind)
+        call = KIND_CALL[kind]
         known = self._kinds.get(name)
         if known is None:
             with self._store.transaction() as conn:
@@ -719,7 +606,7 @@ class Run:
             self._kinds[name] = known
         if known != kind:
             raise MetricError(
-                f"Conflicting metric types: {name!r} はすでに {_KIND_CALL[known]} で記録されているので "
+                f"Conflicting metric types: {name!r} はすでに {KIND_CALL[known]} で記録されているので "
                 f"{call} では記録できません。別の名前を使ってください。"
             )
 
@@ -735,7 +622,7 @@ class Run:
             self._register(name, SCALAR, description)
         t = type(value)
         if t is not float and t is not int:
-            value = _encode_scalar(value, name)
+            value = encode_scalar(value, name)
         self._queue.append((self._pk, name, SCALAR, value, _time()))
 
     def log_list(self, name: str, value: Iterable[Any], description: str = "") -> None:
@@ -757,8 +644,8 @@ class Run:
         first_kind = None
         clean = []
         for i, item in enumerate(items):
-            item = _encode_scalar(item, name, "run.log_list")
-            kind = _scalar_kind(item)
+            item = encode_scalar(item, name, "run.log_list")
+            kind = scalar_kind(item)
             if kind != "none":
                 if first_kind is None:
                     first_kind = (kind, i)
@@ -789,7 +676,7 @@ class Run:
                     f"Row metrics cannot contain list values (run.log_row({name!r}, ...) の列 "
                     f"{col!r} にリストが渡されました。1 行に 1 つずつ値を渡してください)。"
                 )
-            row[col] = _encode_scalar(val, name, "run.log_row")
+            row[col] = encode_scalar(val, name, "run.log_row")
         self._register(name, ROW, description)
         self._queue.append((self._pk, name, ROW, row, _time()))
 
@@ -807,7 +694,7 @@ class Run:
             if isinstance(vals, (str, bytes, dict)) or not hasattr(vals, "__iter__"):
                 raise MetricError(f"run.log_table({name!r}, ...): 列 {col!r} の値はリストに"
                                   "してください。")
-            columns[str(col)] = [_encode_scalar(v, name, "run.log_table") for v in vals]
+            columns[str(col)] = [encode_scalar(v, name, "run.log_table") for v in vals]
         lengths = {col: len(vals) for col, vals in columns.items()}
         if len(set(lengths.values())) > 1:
             detail = ", ".join(f"{c}={n}" for c, n in lengths.items())
@@ -891,7 +778,7 @@ class Run:
             elif kind == LIST:
                 result[mname] = vals
             elif kind in (ROW, TABLE):
-                result[mname] = _merge_rows(vals, kind)
+                result[mname] = merge_rows(vals, kind)
             else:
                 if populate:
                     vals = [self._read_image(v) for v in vals]
@@ -1031,22 +918,6 @@ class Run:
                                         **kwargs)
 
 
-def _merge_rows(parts: list[Any], kind: int) -> dict[str, list[Any]]:
-    columns: dict[str, list[Any]] = {}
-    count = 0
-    for part in parts:
-        if kind == ROW:
-            part = {k: [v] for k, v in part.items()}
-        n = len(next(iter(part.values()))) if part else 0
-        for col in part:
-            if col not in columns:
-                columns[col] = [None] * count
-        for col, vals in columns.items():
-            vals.extend(part.get(col, [None] * n))
-        count += n
-    return columns
-
-
 def _tag_key(key: Any) -> str:
     if not isinstance(key, str) or not key.strip():
         raise UserErrorException(f"タグ / プロパティのキー {key!r} は空でない文字列にしてください。")
@@ -1081,32 +952,6 @@ def _matches(run: Run, tags: Any, properties: Any, type_: str | None, status: st
             if any(k not in actual for k in wanted):
                 return False
     return True
-
-
-_STALE_AFTER = 60.0
-
-
-def _reconcile(store: Any, row: dict[str, Any]) -> str:
-    """The real status of ``row``: a run whose process died is marked Failed."""
-    status = row["status"]
-    if status in RunStatus.TERMINAL or row["pid"] is None:
-        return status
-    if row["host"] == _HOST:
-        if row["pid"] == os.getpid() or _pid_alive(row["pid"], row["proc_started"]):
-            return status
-        end = row["heartbeat"] or _time()
-        error = {"message": f"この Run を実行していたプロセス (pid {row['pid']}) が、Run を"
-                            "完了させないまま終了しました (強制終了やカーネルの停止など)。"
-                            "それまでに記録されたメトリックとファイルは残っています。",
-                 "code": "ProcessDied"}
-        store.execute("UPDATE runs SET status=?, end_time=?, error=? WHERE pk=? AND status=?",
-                      (RunStatus.FAILED, end, json.dumps(error, ensure_ascii=False),
-                       row["pk"], status))
-        row.update(status=RunStatus.FAILED, end_time=end, error=json.dumps(error))
-        return RunStatus.FAILED
-    if row["heartbeat"] is not None and _time() - row["heartbeat"] > _STALE_AFTER:
-        return RunStatus.NOT_RESPONDING
-    return status
 
 
 # -- process exit ------------------------------------------------------------------------

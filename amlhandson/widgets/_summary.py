@@ -135,7 +135,7 @@ def _metric_kinds(run: Any) -> dict[str, int]:
 
 
 def _metrics(run: Any) -> list[dict[str, Any]]:
-    from ..core.run import IMAGE, LIST, ROW, SCALAR, TABLE
+    from ..core._metrics import IMAGE, LIST, ROW, SCALAR, TABLE
 
     values = run.get_metrics()
     prefix = f"aml://artifactId/ExperimentRun/dcid.{run.id}/"

@@ -190,7 +190,7 @@ def _reap(pid: int | None) -> None:
 
 
 def _alive(pid: int | None, started: float | None) -> bool:
-    from ..run import _pid_alive
+    from .._status import pid_alive as _pid_alive
 
     if not pid:
         return False
@@ -344,7 +344,7 @@ class Webservice:
 
     def _reconcile(self) -> None:
         """A service whose process has died is marked Failed (while starting) or Unhealthy."""
-        from ..run import _HOST
+        from .._status import HOST as _HOST
 
         row = self._row
         if row["state"] not in (TRANSITIONING, HEALTHY) or row["pid"] is None \
@@ -513,9 +513,10 @@ class Webservice:
                 cwd=str(self._dir), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, env=_child_env(), close_fds=True, **kwargs)
         _CHILDREN[proc.pid] = proc
-        from ..run import _HOST, _proc_started
+        from .._status import HOST as _HOST
+        from .._status import process_started
 
-        self._spec["proc_started"] = _proc_started(proc.pid)
+        self._spec["proc_started"] = process_started(proc.pid)
         self._spec["error"] = None
         self._save(state=TRANSITIONING, pid=proc.pid, host=_HOST)
 
