@@ -14,10 +14,8 @@ Deleting a workspace's folder (or ``ws.delete()``, or
 ``amlhandson workspace delete``) removes all of it.
 
 Example:
-    >>> import os
-    >>> os.environ["AMLHANDSON_HOME"] = "/tmp/aml-home-example"
-    >>> str(workspace_dir("docs-aml", "docs-ws"))
-    '/tmp/aml-home-example/workspaces/docs-aml/docs-ws'
+    >>> workspace_dir("docs-aml", "docs-ws").relative_to(home()).as_posix()
+    'workspaces/docs-aml/docs-ws'
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,3 +73,25 @@ def test_public_api_is_reexported() -> None:
     for name in ("Workspace", "Experiment", "Run", "AmlHandsOnError", "VERSION"):
         assert hasattr(amlhandson, name)
     from amlhandson.core import Experiment, Run, Workspace  # noqa: F401
+
+
+def _modules() -> list[str]:
+    import pkgutil
+
+    import amlhandson
+
+    skip = {"amlhandson.core.webservice._server"}  # a program entry point
+    return sorted(m.name for m in pkgutil.walk_packages(amlhandson.__path__, "amlhandson.")
+                  if m.name not in skip and not m.name.endswith("__main__"))
+
+
+@pytest.mark.parametrize("module", _modules())
+def test_docstring_examples(module: str, monkeypatch: pytest.MonkeyPatch,
+                            tmp_path: Path) -> None:
+    import doctest
+    import importlib
+
+    monkeypatch.setenv("AMLHANDSON_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    result = doctest.testmod(importlib.import_module(module), verbose=False)
+    assert result.failed == 0

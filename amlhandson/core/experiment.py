@@ -30,7 +30,7 @@ class Experiment:
 
     Example:
         >>> exp = Experiment(ws, "my-first-experiment")  # doctest: +SKIP
-        >>> exp
+        >>> exp  # doctest: +SKIP
         Experiment(Name: my-first-experiment,
         Workspace: docs-ws)
     """
