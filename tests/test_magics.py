@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from helpers import start_kernel
 
 from amlhandson import Experiment, Run, Workspace, tracking
 from amlhandson.exceptions import (
@@ -24,48 +24,6 @@ CONFIG = {"subscription_id": "00000000-0000-0000-0000-000000000000",
 
 
 # -- a real kernel ---------------------------------------------------------------------------
-class KernelSession:
-    """One ipykernel (same Python as pytest) with helpers to run code and collect outputs."""
-
-    def __init__(self, km, kc, home: Path, cwd: Path) -> None:
-        self.km, self.kc, self.home, self.cwd = km, kc, home, cwd
-        self.stray: list[dict] = []
-
-    def execute(self, code: str, timeout: float = 30) -> tuple[dict, list[dict]]:
-        """Run ``code``; return (execute_reply content, iopub outputs of that request)."""
-        msg_id = self.kc.execute(code)
-        return self.collect(msg_id, timeout)
-
-    def collect(self, msg_id: str, timeout: float = 30) -> tuple[dict, list[dict]]:
-        outputs: list[dict] = []
-        deadline = time.monotonic() + timeout
-        while True:
-            msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-            kind, content = msg["msg_type"], msg["content"]
-            if msg["parent_header"].get("msg_id") != msg_id:
-                if kind == "stream":
-                    self.stray.append(content)
-                continue
-            if kind == "status" and content["execution_state"] == "idle":
-                break
-            if kind in ("stream", "display_data", "execute_result", "error"):
-                outputs.append({"type": kind, **content})
-        while True:
-            reply = self.kc.get_shell_msg(timeout=timeout)
-            if reply["parent_header"].get("msg_id") == msg_id:
-                return reply["content"], outputs
-
-    def ok(self, code: str) -> list[dict]:
-        reply, outputs = self.execute(code)
-        assert reply["status"] == "ok", (reply, outputs)
-        return outputs
-
-    def value(self, expr: str):
-        """Evaluate ``expr`` in the kernel and return it (through JSON)."""
-        outputs = self.ok(f"import json as _j; print(_j.dumps({expr}))")
-        return json.loads(stdout(outputs))
-
-
 def stdout(outputs: list[dict]) -> str:
     return "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stdout")
 
@@ -84,22 +42,9 @@ def errors(outputs: list[dict]) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    from jupyter_client.manager import start_new_kernel
-
-    root = tmp_path_factory.mktemp("magics-kernel")
-    home, cwd = root / "home", root / "cwd"
-    cwd.mkdir()
-    (cwd / "config.json").write_text(json.dumps(CONFIG), encoding="utf-8")
-    env = dict(os.environ, AMLHANDSON_HOME=str(home))
-    env.pop("AMLHANDSON_EXPERIMENT", None)
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(cwd), env=env, startup_timeout=60)
-    session = KernelSession(km, kc, home, cwd)
-    try:
+    with start_kernel(tmp_path_factory.mktemp("magics-kernel"), CONFIG) as session:
         session.ok("%load_ext amlhandson")
         yield session
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 @pytest.fixture(autouse=True)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from pathlib import Path
 
 import pytest
+from helpers import start_kernel
 
 from amlhandson import Experiment, Run, Workspace
 from amlhandson.exceptions import UserErrorException
@@ -270,59 +270,13 @@ def test_nbconvert_shows_the_static_summary(ws):
 
 
 # -- in a real kernel -----------------------------------------------------------------------
-class KernelSession:
-    """One ipykernel (same Python as pytest); runs code and collects that request's outputs."""
-
-    def __init__(self, km, kc, home: Path) -> None:
-        self.km, self.kc, self.home = km, kc, home
-        self.other: list[dict] = []  # iopub messages of no request of ours (e.g. from threads)
-
-    def execute(self, code: str, timeout: float = 30) -> tuple[dict, list[dict]]:
-        msg_id = self.kc.execute(code)
-        outputs: list[dict] = []
-        while True:
-            msg = self.kc.get_iopub_msg(timeout=timeout)
-            kind, content = msg["msg_type"], msg["content"]
-            if msg["parent_header"].get("msg_id") != msg_id:
-                self.other.append(msg)
-                continue
-            if kind == "status" and content["execution_state"] == "idle":
-                break
-            outputs.append({"type": kind, **content})
-        while True:
-            reply = self.kc.get_shell_msg(timeout=timeout)
-            if reply["parent_header"].get("msg_id") == msg_id:
-                return reply["content"], outputs
-
-    def ok(self, code: str) -> list[dict]:
-        reply, outputs = self.execute(code)
-        assert reply["status"] == "ok", (reply, outputs)
-        return outputs
-
-    def value(self, expr: str):
-        outputs = self.ok(f"import json as _j; print(_j.dumps({expr}))")
-        return json.loads("".join(o["text"] for o in outputs if o["type"] == "stream"))
-
-
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    from jupyter_client.manager import start_new_kernel
-
-    root = tmp_path_factory.mktemp("widgets-kernel")
-    home, cwd = root / "home", root / "cwd"
-    cwd.mkdir()
-    (cwd / "config.json").write_text(json.dumps(CONFIG), encoding="utf-8")
-    env = dict(os.environ, AMLHANDSON_HOME=str(home))
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(cwd), env=env, startup_timeout=60)
-    session = KernelSession(km, kc, home)
-    try:
+    with start_kernel(tmp_path_factory.mktemp("widgets-kernel"), CONFIG) as session:
         session.ok("%load_ext amlhandson\nfrom amlhandson import Workspace, Experiment, Run\n"
                    "from amlhandson.widgets import RunDetails\n"
                    "ws = Workspace.from_config()")
         yield session
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def test_show_in_a_kernel_gives_widget_and_static_views(kernel):
