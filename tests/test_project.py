@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -20,6 +19,7 @@ def _name(requirement: str) -> tuple[str, str]:
 
 
 def test_environment_yml_agrees_with_pyproject() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     wanted = project["dependencies"] + project["optional-dependencies"]["course"] \
         + project["optional-dependencies"]["serve"]
