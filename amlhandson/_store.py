@@ -346,9 +346,9 @@ class Store:
             while queue:
                 n = min(len(queue), _BATCH)
                 pop = queue.popleft
+                items = [pop() for _ in range(n)]
                 groups: dict[tuple[int, str, int], list] = {}
-                for _ in range(n):
-                    pk, name, kind, value, ts = pop()
+                for pk, name, kind, value, ts in items:
                     group = groups.get((pk, name, kind))
                     if group is None:
                         group = groups[(pk, name, kind)] = [ts, ts, []]
@@ -359,8 +359,12 @@ class Store:
                     group[1] = ts
                 rows = [(pk, name, kind, len(vals), json.dumps(vals), first, last)
                         for (pk, name, kind), (first, last, vals) in groups.items()]
-                with self.transaction() as conn:
-                    conn.executemany(_INSERT_METRIC, rows)
+                try:
+                    with self.transaction() as conn:
+                        conn.executemany(_INSERT_METRIC, rows)
+                except BaseException:
+                    queue.extendleft(reversed(items))  # keep them for the next flush
+                    raise
                 written += n
         return written
 

@@ -158,3 +158,31 @@ def test_forked_child_gets_its_own_connection(ws: Workspace) -> None:
     assert run.get_metrics() == {"parent": 1}
     child = next(r for r in exp.get_runs() if r.id != run.id)
     assert child.get_metrics() == {"child": 2} and child.get_status() == "Completed"
+
+
+def test_a_failed_flush_keeps_the_metrics_for_the_next_one(ws: Workspace,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    run = Experiment(ws, "flaky").start_logging()
+    store = run._store
+    store.flush()
+    original = Store.transaction
+    calls = {"n": 0}
+
+    def failing_once(self):  # noqa: ANN001, ANN202
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise StoreError("disk full (simulated)")
+        return original(self)
+
+    store._stopping = True  # stop the background thread so only this test flushes
+    store._wake.set()
+    store._thread.join(timeout=5)
+    run.log("a", 1)
+    run.log("a", 2)
+    monkeypatch.setattr(Store, "transaction", failing_once)
+    with pytest.raises(StoreError, match="simulated"):
+        store.flush()
+    monkeypatch.setattr(Store, "transaction", original)
+    store.ensure_flusher()
+    run.complete()
+    assert run.get_metrics() == {"a": [1, 2]}
