@@ -72,7 +72,14 @@ def test_public_api_is_reexported() -> None:
 
     for name in ("Workspace", "Experiment", "Run", "AmlHandsOnError", "VERSION"):
         assert hasattr(amlhandson, name)
-    from amlhandson.core import Experiment, Run, Workspace  # noqa: F401
+    namespace: dict = {}
+    exec("from amlhandson.core import *", namespace)
+    import amlhandson.core
+
+    assert set(amlhandson.core.__all__) <= set(namespace)
+    namespace = {}
+    exec("from amlhandson import *", namespace)
+    assert set(amlhandson.__all__) <= set(namespace)
 
 
 def _modules() -> list[str]:

@@ -14,15 +14,13 @@ from .run import Run
 from .workspace import Workspace
 
 __all__ = ["Workspace", "Experiment", "Run", "RunStatus", "Model", "Environment",
-           "ScriptRunConfig", "Datastore", "ComputeTarget"]
+           "InferenceConfig"]
 
 # Heavier parts load on first use, so ``import amlhandson`` stays light.
 _LAZY = {
     "Model": ("model", "Model"),
+    "InferenceConfig": ("model", "InferenceConfig"),
     "Environment": ("environment", "Environment"),
-    "ScriptRunConfig": ("script_run_config", "ScriptRunConfig"),
-    "Datastore": ("datastore", "Datastore"),
-    "ComputeTarget": ("compute", "ComputeTarget"),
 }
 
 
@@ -31,12 +29,7 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         module, attr = _LAZY[name]
-        try:
-            value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
-        except ModuleNotFoundError as exc:
-            raise AttributeError(
-                f"amlhandson.core.{name} is not available in this version of amlhandson"
-            ) from exc
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
