@@ -146,17 +146,17 @@ def _find_run(ws: Any, run_id: str) -> Any:
     from .core import Experiment, Run
 
     rows = ws._store.query(
-        "SELECT e.name FROM runs r JOIN experiments e ON e.pk = r.experiment_pk "
+        "SELECT e.name, r.run_id FROM runs r JOIN experiments e ON e.pk = r.experiment_pk "
         "WHERE r.run_id = ? OR r.run_id LIKE ?", (run_id, run_id + "%"))
+    exact = [row for row in rows if row[1] == run_id]
+    rows = exact or rows
     if len(rows) > 1:
         raise RunNotFoundError(f"{run_id!r} で始まる Run が複数あります。もっと長く指定してください。")
     if not rows:
         raise RunNotFoundError(f"Run {run_id!r} はワークスペース {ws.name!r} にありません。"
                                "`amlhandson runs list` で確認してください。")
-    exp = Experiment(ws, rows[0][0])
-    full = ws._store.query("SELECT run_id FROM runs WHERE run_id = ? OR run_id LIKE ?",
-                           (run_id, run_id + "%"))[0][0]
-    return Run(exp, full)
+    exp_name, full_id = rows[0]
+    return Run(Experiment(ws, exp_name), full_id)
 
 
 def cmd_runs_show(args: argparse.Namespace) -> int:
