@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -224,7 +225,11 @@ def cmd_course(args: argparse.Namespace) -> int:
         return 2
     from .datasets import mnist
 
-    mnist.download(folder / "data")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", mnist.MnistWarning)
+        mnist.download(folder / "data")
+    for warning in caught:  # the message only, without Python's file:line prefix
+        print(f"注意: {warning.message}", file=sys.stderr)
     print("MNIST の準備ができました:", "バンドル版サンプル" if mnist.is_sample(folder / "data")
           else "フルセット")
     if args.no_lab:

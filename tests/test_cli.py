@@ -84,3 +84,18 @@ def test_data_mnist_passes_options_through(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(mnist, "cli_main", lambda argv: seen.append(argv) or 0)
     assert main(["data", "mnist", "--dir", str(tmp_path), "--no-progress"]) == 0
     assert seen == [["--dir", str(tmp_path), "--no-progress"]]
+
+
+def test_course_prepares_the_sample_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "00-overview.ipynb").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AMLHANDSON_MNIST_NO_PUBLIC", "1")
+    monkeypatch.delenv("AMLHANDSON_MNIST_MIRROR", raising=False)
+    assert main(["course", "--no-lab"]) == 0
+    captured = capsys.readouterr()
+    assert "バンドル版サンプル" in captured.out
+    assert captured.err.startswith("注意: ") and "AMLHANDSON_MNIST_MIRROR" in captured.err
+    assert "cli.py:" not in captured.err
+    assert (tmp_path / "notebooks" / "data" / "train-images.gz").is_file()
