@@ -695,9 +695,9 @@ def find_config() -> Path | None:
         >>> find_config()  # doctest: +SKIP
         PosixPath('/home/me/course/config.json')
     """
-    from .core.workspace import _find_config
+    from .core.workspace import find_config
 
     try:
-        return _find_config(None, None)
+        return find_config(None, None)
     except ConfigNotFoundError:
         return None

@@ -21,11 +21,11 @@ import numpy as np
 import psutil
 import pytest
 
+from amlhandson.cli.services import services_cli
 from amlhandson.core import Workspace
 from amlhandson.core.environment import Environment
 from amlhandson.core.model import InferenceConfig, Model
 from amlhandson.core.webservice import AciWebservice, LocalWebservice, Webservice
-from amlhandson.core.webservice.cli import services_cli
 from amlhandson.exceptions import DataError, UserErrorException, WebserviceException
 
 REPO = Path(__file__).resolve().parents[1]

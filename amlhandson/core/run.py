@@ -327,6 +327,36 @@ class Run:
         return self.get_properties()
 
     @property
+    def record(self) -> Any:
+        """The run's stored record (read-only view: times, status, pid ...)."""
+        import types
+
+        return types.SimpleNamespace(**self._row)
+
+    @property
+    def local_path(self) -> Path:
+        """The folder on this machine that holds the run's files."""
+        return self._folder
+
+    @classmethod
+    def find(cls, workspace: Any, run_id: str) -> Run:
+        """The run of ``workspace`` whose id is ``run_id`` or starts with it (any experiment)."""
+        from .experiment import Experiment
+
+        rows = workspace._store.query(
+            "SELECT e.name, r.run_id FROM runs r JOIN experiments e ON e.pk = r.experiment_pk "
+            "WHERE r.run_id = ? OR r.run_id LIKE ?", (run_id, run_id + "%"))
+        exact = [row for row in rows if row[1] == run_id]
+        rows = exact or rows
+        if len(rows) > 1:
+            raise RunNotFoundError(f"{run_id!r} で始まる Run が複数あります。もっと長く指定してください。")
+        if not rows:
+            raise RunNotFoundError(f"Run {run_id!r} はワークスペース {workspace.name!r} にありません。"
+                                   "`amlhandson runs list` で確認してください。")
+        exp_name, full_id = rows[0]
+        return cls(Experiment(workspace, exp_name), full_id)
+
+    @property
     def _folder(self) -> Path:
         return self._experiment.workspace._root / "experiments" / self._experiment.name / self.id
 

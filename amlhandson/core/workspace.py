@@ -30,7 +30,7 @@ from ..exceptions import (
 if TYPE_CHECKING:
     from .experiment import Experiment
 
-__all__ = ["Workspace", "DEFAULT_SUBSCRIPTION_ID", "DEFAULT_LOCATION"]
+__all__ = ["Workspace", "DEFAULT_SUBSCRIPTION_ID", "DEFAULT_LOCATION", "find_config", "read_config"]
 
 #: Subscription id used when none is given: there is no Azure subscription offline.
 DEFAULT_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
@@ -269,8 +269,8 @@ class Workspace:
             >>> ws = Workspace.from_config()  # doctest: +SKIP
             Found the config file in: config.json
         """
-        config_file = _find_config(path, _file_name)
-        config = _read_config(config_file)
+        config_file = find_config(path, _file_name)
+        config = read_config(config_file)
         print(f"Found the config file in: {_display_path(config_file)}")
         name, group = config["workspace_name"], config["resource_group"]
         try:
@@ -310,6 +310,7 @@ class Workspace:
         details = dict(self._details)
         details["localPath"] = str(self._root)
         details["schemaVersion"] = self._store.schema_version()
+        details["runCount"] = self._store.query("SELECT COUNT(*) FROM runs")[0][0]
         return details
 
     # -- children ----------------------------------------------------------------------
@@ -336,7 +337,15 @@ class Workspace:
         return {s.name: s for s in Webservice.list(self)}
 
 
-def _find_config(path: str | os.PathLike[str] | None, file_name: str | None) -> Path:
+def find_config(path: str | os.PathLike[str] | None = None, file_name: str | None = None) -> Path:
+    """The ``config.json`` that :meth:`Workspace.from_config` would use (v1's search order).
+
+    Raises :class:`~amlhandson.exceptions.ConfigNotFoundError` when there is none.
+
+    Example:
+        >>> find_config("config.json")  # doctest: +SKIP
+        PosixPath('config.json')
+    """
     names = [file_name] if file_name else ["config.json", "project.json"]
     start = Path(path) if path is not None else Path.cwd()
     if start.is_file():
@@ -362,7 +371,13 @@ def _find_config(path: str | os.PathLike[str] | None, file_name: str | None) -> 
     )
 
 
-def _read_config(config_file: Path) -> dict[str, Any]:
+def read_config(config_file: Path) -> dict[str, Any]:
+    """The checked content of a ``config.json`` (the three v1 keys, as strings).
+
+    Example:
+        >>> read_config(find_config())["workspace_name"]  # doctest: +SKIP
+        'docs-ws'
+    """
     try:
         text = config_file.read_text(encoding="utf-8-sig")
     except OSError as exc:

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import sys
 from typing import Any
 
-from ...exceptions import AmlHandsOnError
+from .._tables import text_table
+from ..exceptions import AmlHandsOnError, WebserviceException
 
-__all__ = ["services_cli"]
+__all__ = ["services_cli", "register", "DELEGATED"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,23 +55,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _workspaces(args: argparse.Namespace) -> list[Any]:
-    from ..workspace import Workspace
+    from ..core.workspace import Workspace
+    from ..exceptions import ConfigNotFoundError
+    from ._common import open_workspace
 
-    if args.workspace:
-        return [Workspace.get(args.workspace, resource_group=args.resource_group)]
+    if args.workspace or (not args.all_workspaces and args.config is not None):
+        return [open_workspace(args)]
     if not args.all_workspaces:
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                return [Workspace.from_config(args.config)]
-        except FileNotFoundError:
-            if args.config is not None:
-                raise
+        with contextlib.suppress(ConfigNotFoundError):
+            return [open_workspace(args)]
     return [ws for group in Workspace.list().values() for ws in group]
 
 
 def _find(workspaces: list[Any], name: str) -> Any:
-    from ...exceptions import WebserviceException
-    from .service import Webservice
+    from ..core.webservice import Webservice
 
     found = []
     for ws in workspaces:
@@ -89,8 +86,7 @@ def _find(workspaces: list[Any], name: str) -> Any:
 
 def services_cli(argv: list[str]) -> int:
     """Run ``amlhandson services ...`` with ``argv``; return the exit code."""
-    from ...cli import _table
-    from .service import Webservice
+    from ..core.webservice import Webservice
 
     try:
         args = _parser().parse_args(argv)
@@ -109,7 +105,7 @@ def services_cli(argv: list[str]) -> int:
             if not rows:
                 print("サービスはありません。")
                 return 0
-            print(_table(rows, ["WORKSPACE", "NAME", "TYPE", "STATE", "SCORING URI", "PID"]))
+            print(text_table(["WORKSPACE", "NAME", "TYPE", "STATE", "SCORING URI", "PID"], rows))
             return 0
         if args.action == "logs":
             print(_find(workspaces, args.name).get_logs(num_lines=args.lines), end="")
@@ -130,3 +126,19 @@ def services_cli(argv: list[str]) -> int:
     except AmlHandsOnError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 1
+
+
+def _delegate(args: argparse.Namespace) -> int:
+    return services_cli(args.rest)
+
+
+#: ``amlhandson services ...`` has a parser of its own: arguments are passed on untouched.
+DELEGATED = {("services",): _delegate}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``services`` command to the top-level parser (for ``--help``)."""
+    p = sub.add_parser("services", help="デプロイした Web サービス (list, stop, logs)",
+                       add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_delegate)

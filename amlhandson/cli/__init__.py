@@ -1,0 +1,81 @@
+"""The ``amlhandson`` command: look at workspaces and runs, fetch data, start the course.
+
+A thin layer over the library: every command calls the same functions a
+notebook would. Each command group lives in its own module with a
+``register(subparsers)`` function; :data:`GROUPS` lists them in help order.
+
+Example (in a shell)::
+
+    amlhandson workspace show
+    amlhandson runs list -e my-first-experiment
+    amlhandson runs show <run id>
+    amlhandson data mnist --mirror http://192.168.0.10:8000/
+    amlhandson course
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ..exceptions import AmlHandsOnError
+from . import course, data, runs, services, workspace
+
+__all__ = ["main", "build_parser", "GROUPS"]
+
+#: Command-group modules, in the order ``--help`` lists them.
+GROUPS = (workspace, runs, data, services, course)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``amlhandson`` command.
+
+    Example:
+        >>> build_parser().parse_args(["runs", "list", "--top", "3"]).top
+        3
+    """
+    parser = argparse.ArgumentParser(
+        prog="amlhandson",
+        description="Azure ML v1 ハンズオン (オフライン版): ワークスペース、Run、データ、サービス、コース。",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.register(sub)
+    return parser
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return f"amlhandson {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``amlhandson`` command; returns the exit code.
+
+    Example:
+        >>> main(["--version"])  # doctest: +SKIP
+        amlhandson 0.1.0
+    """
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    # Sub-tools with their own parsers get their arguments untouched (argparse's
+    # REMAINDER would refuse a first argument that starts with "-").
+    delegated = {}
+    for group in GROUPS:
+        delegated.update(getattr(group, "DELEGATED", {}))
+    match = next((p for p in delegated if tuple(argv[: len(p)]) == p), None)
+    if match is not None:
+        func = delegated[match]
+        args = argparse.Namespace(rest=argv[len(match):])
+    else:
+        args = build_parser().parse_args(argv)
+        func = args.func
+    try:
+        return int(func(args) or 0)
+    except AmlHandsOnError as exc:
+        print(f"エラー: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,78 @@
+"""``amlhandson workspace show|list|delete``.
+
+Example (in a shell)::
+
+    amlhandson workspace show
+    amlhandson workspace delete docs-ws -g docs-aml
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .._tables import text_table
+from ._common import open_workspace, workspace_options
+
+__all__ = ["register"]
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print the workspace's details and where its data lives."""
+    ws = open_workspace(args)
+    details = ws.get_details()
+    exps = ws.experiments
+    print(f"Workspace      : {ws.name}")
+    print(f"Resource group : {ws.resource_group}")
+    print(f"Subscription   : {ws.subscription_id}")
+    print(f"Location       : {ws.location}")
+    print(f"Created        : {details.get('creationTime')}")
+    print(f"Data folder    : {ws.path}")
+    print(f"Experiments    : {len(exps)} ({', '.join(exps) or '-'})")
+    print(f"Runs           : {details['runCount']}")
+    print(f"削除するには: amlhandson workspace delete {ws.name} -g {ws.resource_group}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """List every workspace on this machine."""
+    from .. import _paths
+    from ..core.workspace import Workspace
+
+    rows = [[ws.name, ws.resource_group, str(ws.path)]
+            for group in Workspace.list().values() for ws in group]
+    if not rows:
+        print(f"ワークスペースはまだありません ({_paths.home()})。")
+        return 0
+    print(text_table(["NAME", "RESOURCE GROUP", "FOLDER"], rows))
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Delete a workspace folder after confirmation."""
+    from ..core.workspace import Workspace
+
+    ws = Workspace.get(args.name, resource_group=args.resource_group)
+    if not args.yes:
+        answer = input(f"{ws.path} を削除します。よろしいですか? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("中止しました。")
+            return 1
+    ws.delete()
+    print(f"削除しました: {ws.path}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``workspace`` command group to the top-level parser."""
+    group = sub.add_parser("workspace", help="ワークスペースの表示・一覧・削除")
+    actions = group.add_subparsers(dest="action", required=True)
+    p = actions.add_parser("show", help="config.json のワークスペースの詳細と保存場所")
+    workspace_options(p)
+    p.set_defaults(func=cmd_show)
+    p = actions.add_parser("list", help="このマシンのすべてのワークスペース")
+    p.set_defaults(func=cmd_list)
+    p = actions.add_parser("delete", help="ワークスペースとそのデータをすべて削除")
+    p.add_argument("name")
+    p.add_argument("-g", "--resource-group", default=None)
+    p.add_argument("--yes", action="store_true", help="確認せずに削除する")
+    p.set_defaults(func=cmd_delete)
