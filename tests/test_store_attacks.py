@@ -90,6 +90,7 @@ def _log_in_pool_worker(i: int) -> int:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_metrics_logged_in_forked_pool_workers_arrive(ws: Workspace) -> None:
     """Before: the child replaced the queue the run held on to; every value was lost."""
     global _POOL_RUN
