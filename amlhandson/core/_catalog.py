@@ -36,6 +36,8 @@ WHERE: dict[str, str] = {
     "Webservice": "amlhandson.core.webservice:Webservice",
     "deploy": "amlhandson.core.webservice.service:deploy",
     "package": "amlhandson.core.webservice._package:package",
+    "Datastore": "amlhandson.core.datastore:Datastore",
+    "Dataset": "amlhandson.core.dataset:Dataset",
 }
 
 #: Run type (``run.type``) -> concept name in :data:`WHERE` of the class that represents it.
