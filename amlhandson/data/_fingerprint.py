@@ -37,7 +37,9 @@ def file_digest(path: Path) -> str:
     """The SHA-256 of one file's bytes (hex).
 
     Example:
-        >>> file_digest(folder / "a.txt") == hashlib.sha256(b"y").hexdigest()
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "b.txt"; _ = path.write_bytes(b"y")
+        >>> file_digest(path) == hashlib.sha256(b"y").hexdigest()
         True
     """
     st = path.stat()

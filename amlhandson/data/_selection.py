@@ -34,7 +34,7 @@ from ._backends import Backend, FolderBackend, clean_path
 
 __all__ = ["Selected", "glob_regex", "select", "apply_file_transforms", "NO_DATA"]
 
-#: v1's message when a dataset's paths select nothing.
+#: v1's message when the paths of a dataset match no file.
 NO_DATA = ("Cannot load any data from the specified path. Make sure the path is accessible "
            "and contains data.")
 _GLOB = re.compile(r"[*?\[]")
