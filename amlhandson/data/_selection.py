@@ -32,7 +32,7 @@ from typing import Any
 from ..exceptions import UserErrorException
 from ._backends import Backend, FolderBackend, clean_path
 
-__all__ = ["Selected", "glob_regex", "select", "apply_file_transforms", "NO_DATA"]
+__all__ = ["Selected", "glob_regex", "select_files", "apply_file_transforms", "NO_DATA"]
 
 #: v1's message when the paths of a dataset match no file.
 NO_DATA = ("Cannot load any data from the specified path. Make sure the path is accessible "
@@ -127,7 +127,7 @@ def _select_source(source: dict[str, Any],
     return found
 
 
-def select(definition: dict[str, Any], datastore_of: Callable[[str], Any],
+def select_files(definition: dict[str, Any], datastore_of: Callable[[str], Any],
            validate: bool = True) -> list[Selected]:
     """The files ``definition`` selects, in order (sources in order, paths sorted).
 
@@ -135,7 +135,7 @@ def select(definition: dict[str, Any], datastore_of: Callable[[str], Any],
     ``validate``, selecting nothing raises v1's "Cannot load any data" error.
 
     Example:
-        >>> select({"sources": [{"local": "data"}]}, None)  # doctest: +SKIP
+        >>> select_files({"sources": [{"local": "data"}]}, None)  # doctest: +SKIP
         [Selected(rel='train-images.gz', ...), ...]
     """
     selected: list[Selected] = []

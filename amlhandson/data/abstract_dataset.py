@@ -29,7 +29,7 @@ from ..core import _catalog
 from ..exceptions import AmlHandsOnWarning, UserErrorException
 from . import _transfer
 from ._fingerprint import files_fingerprint
-from ._selection import Selected, select
+from ._selection import Selected, select_files
 
 __all__ = ["AbstractDataset", "DatasetChangedWarning"]
 
@@ -166,7 +166,7 @@ class AbstractDataset:
         return _catalog.resolve("Datastore")(self._workspace, name)
 
     def _selected(self, validate: bool = True) -> list[Selected]:
-        return select(self._definition, self._datastore, validate=validate)
+        return select_files(self._definition, self._datastore, validate=validate)
 
     def _local_files(self, items: list[Selected], scratch: Path) -> list[tuple[str, Path]]:
         """``(relative name, local path)`` for each item, downloading remote ones to ``scratch``."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..exceptions import UserErrorException
 from ._backends import clean_path
-from ._selection import select
+from ._selection import select_files
 from .file_dataset import FileDataset
 from .tabular_dataset import TabularDataset
 
@@ -144,7 +144,7 @@ class TabularDatasetFactory:
             "column_types": types}}
         dataset = TabularDataset(definition, workspace)
         if validate:
-            select(definition, dataset._datastore, validate=True)
+            select_files(definition, dataset._datastore, validate=True)
         return dataset
 
 

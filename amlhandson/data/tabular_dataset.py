@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import UserErrorException
-from ._selection import Selected, apply_file_transforms, select
+from ._selection import Selected, apply_file_transforms, select_files
 from .abstract_dataset import AbstractDataset
 
 __all__ = ["TabularDataset"]
@@ -34,7 +34,7 @@ class TabularDataset(AbstractDataset):
 
     def _selected(self, validate: bool = True) -> list[Selected]:
         definition = {k: v for k, v in self._definition.items() if k != "transforms"}
-        return select(definition, self._datastore, validate=validate)
+        return select_files(definition, self._datastore, validate=validate)
 
     def fingerprint(self) -> str:
         """The files' fingerprint combined with the reading options and row transforms.
