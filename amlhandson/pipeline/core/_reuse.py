@@ -76,8 +76,8 @@ def _ignore_spec(folder: Path) -> Any:
                 import pathspec
             except ImportError:
                 return None
-            return pathspec.PathSpec.from_lines(
-                "gitwildmatch", rules.read_text(encoding="utf-8", errors="replace").splitlines())
+            return pathspec.GitIgnoreSpec.from_lines(
+                rules.read_text(encoding="utf-8", errors="replace").splitlines())
     return None
 
 
