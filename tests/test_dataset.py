@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from amlhandson._store import Store
 from amlhandson.core import Dataset, Datastore
 from amlhandson.core.dataset import input_datasets_of
 from amlhandson.data import FileDataset, TabularDataset
@@ -14,7 +15,6 @@ from amlhandson.data._inputs import materialize_arguments, record_inputs
 from amlhandson.data._selection import NO_DATA
 from amlhandson.data.abstract_dataset import DatasetChangedWarning
 from amlhandson.exceptions import UserErrorException
-from amlhandson._store import Store
 
 
 @pytest.fixture

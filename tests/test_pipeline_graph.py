@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from amlhandson.exceptions import UserErrorException
 from amlhandson.pipeline.core import (
     Pipeline,
     PipelineData,
@@ -14,7 +15,6 @@ from amlhandson.pipeline.core import (
 )
 from amlhandson.pipeline.core._reuse import explain, key_of, make_parts, snapshot_files
 from amlhandson.pipeline.steps import PythonScriptStep
-from amlhandson.exceptions import UserErrorException
 
 
 @pytest.fixture

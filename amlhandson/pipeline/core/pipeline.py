@@ -192,6 +192,21 @@ class Pipeline:
         return {"description": self.description, "steps": out, "data": data,
                 "parameters": {n: p.default_value for n, p in self.parameters.items()}}
 
+    def _submit(self, experiment: Any, tags: dict[str, Any] | None = None,
+                pipeline_parameters: dict[str, Any] | None = None,
+                regenerate_outputs: bool = False, continue_on_step_failure: Any = None,
+                _launcher: Any = None, **_: Any) -> Any:
+        """``experiment.submit(pipeline, ...)``: check, then start a :class:`PipelineRun`."""
+        from .pipeline_run import submit_graph
+
+        if self._workspace is not None and experiment.workspace != self._workspace:
+            raise UserErrorException("パイプラインと実験のワークスペースが違います。")
+        self._workspace = self._workspace or experiment.workspace
+        self.check()
+        parameters = self.check_parameters(pipeline_parameters)
+        return submit_graph(experiment, self.to_graph(), parameters,
+                            regenerate_outputs=regenerate_outputs, tags=tags, launcher=_launcher)
+
     def __repr__(self) -> str:
         names = ", ".join(s.name for s in self.steps)
         return f"Pipeline(steps=[{names}])"
