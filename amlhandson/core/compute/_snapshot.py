@@ -54,7 +54,7 @@ def _spec(folder: Path) -> object | None:
             import pathspec
 
             lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-            return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+            return pathspec.GitIgnoreSpec.from_lines(lines)
     return None
 
 
