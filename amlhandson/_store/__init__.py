@@ -12,6 +12,7 @@ and the widgets call the operations below and get typed records back
 ``store.metrics``      :class:`~amlhandson._store.metrics.MetricRepo`
 ``store.models``       :class:`~amlhandson._store.models.ModelRepo`
 ``store.services``     :class:`~amlhandson._store.services.ServiceRepo`
+``store.compute``      :class:`~amlhandson._store.compute.ComputeRepo` (compute targets)
 ``store.queue``        :class:`~amlhandson._store.queue.MetricQueue` (``run.log``'s buffer)
 =================  ============================================================
 
@@ -36,6 +37,8 @@ from pathlib import Path
 from ..exceptions import StoreCorruptError
 from ._db import Component, Database
 from ._schema import CORE
+from .compute import COMPONENT as COMPUTE
+from .compute import ComputeRepo
 from .metrics import EXTEND_KINDS, IMAGE, LIST, ROW, SCALAR, TABLE, MetricRepo
 from .models import ModelRepo
 from .queue import FLUSH_INTERVAL, HEARTBEAT_INTERVAL, MetricQueue
@@ -46,7 +49,7 @@ __all__ = ["Store", "COMPONENTS", "CORE", "Component", "FLUSH_INTERVAL", "HEARTB
            "TERMINAL", "SCALAR", "LIST", "ROW", "TABLE", "IMAGE", "EXTEND_KINDS", "DB_FILE"]
 
 #: Every component's tables, created or migrated when a workspace is opened.
-COMPONENTS: tuple[Component, ...] = (CORE,)
+COMPONENTS: tuple[Component, ...] = (CORE, COMPUTE)
 #: The database file inside a workspace folder.
 DB_FILE = "workspace.db"
 
@@ -71,6 +74,7 @@ class Store:
         self.metrics = MetricRepo(self.db)
         self.models = ModelRepo(self.db)
         self.services = ServiceRepo(self.db)
+        self.compute = ComputeRepo(self.db)
         self.queue = MetricQueue(self.metrics.write, name=f"-{self.root.name}")
 
     @classmethod

@@ -36,11 +36,17 @@ WHERE: dict[str, str] = {
     "Webservice": "amlhandson.core.webservice:Webservice",
     "deploy": "amlhandson.core.webservice.service:deploy",
     "package": "amlhandson.core.webservice._package:package",
+    "ComputeTarget": "amlhandson.core.compute:ComputeTarget",
+    "ScriptRun": "amlhandson.core.script_run:ScriptRun",
+    "HyperDriveRun": "amlhandson.train.hyperdrive.run:HyperDriveRun",
+    "script_context": "amlhandson.core._script_context:from_environment",
 }
 
 #: Run type (``run.type``) -> concept name in :data:`WHERE` of the class that represents it.
 RUN_TYPES: dict[str | None, str] = {
     None: "Run",
+    "azureml.scriptrun": "ScriptRun",
+    "hyperdrive": "HyperDriveRun",
 }
 
 _cache: dict[str, Any] = {}

@@ -54,7 +54,6 @@ def _user_traceback(exc: BaseException, script: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the script named by ``argv[0]`` with the remaining arguments; return its exit code."""
-    from .._script_context import from_environment
     from ..run import Run
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -62,10 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m amlhandson.core.compute._host SCRIPT [ARGS...]", file=sys.stderr)
         return 2
     watch_parent()
-    context = from_environment()
-    if context is not None:
-        # NEEDS.md: Run.get_context() should pick this up itself; until then, install it.
-        Run._context_run = context  # type: ignore[assignment]
+    context = Run.get_context() if os.environ.get("AMLHANDSON_RUN_PIPE") else None
     script = os.path.abspath(argv[0])
     sys.argv = [argv[0], *argv[1:]]
     sys.path.insert(0, os.path.dirname(script))
