@@ -47,6 +47,7 @@ class RunWriter:
         self.script_error: dict[str, Any] | None = None
         self.other_attempts: list[str] = []
         self._files: dict[tuple[str, str], Any] = {}
+        self._temp: list[str] = []
         self._lock = threading.Lock()
         path = run.local_path / DRIVER_LOG
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +87,8 @@ class RunWriter:
                     fh.close()
                     os.unlink(fh.name)
             self._files.clear()
+            for folder in self._temp:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _target(self, message: dict[str, Any]) -> Any:
         run = self.runs.get(message.get("r", self.run.id))
@@ -122,7 +125,9 @@ class RunWriter:
             self._image(m)
         elif kind == "child":
             parent = self._target({"r": m["p"]})
-            self.runs[m["c"]] = parent.child_run(m.get("n"), run_id=m["c"])
+            folder = tempfile.mkdtemp(prefix="amlhandson-child-outputs-")
+            self._temp.append(folder)  # never the notebook's ./outputs
+            self.runs[m["c"]] = parent.child_run(m.get("n"), run_id=m["c"], outputs=folder)
         elif kind == "status":
             self._status(m)
         elif kind == "err":

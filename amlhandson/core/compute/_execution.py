@@ -179,6 +179,8 @@ class Execution:
     def _end(self, status: str, error: dict[str, Any] | None, outputs: bytes | None) -> None:
         self.status = status
         run = self.run
+        with _live_lock:  # from here on run.cancel() is a plain status change
+            _live.pop(run.id, None)
         folder = run.record.outputs_dir
         if outputs and folder:
             with zipfile.ZipFile(io.BytesIO(outputs)) as zf:
