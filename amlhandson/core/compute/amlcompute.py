@@ -103,7 +103,7 @@ class AmlCompute(ComputeTarget):
 
     def _announce(self, created: bool) -> None:
         cores = _cluster.cpu_count()
-        verb = "作成しました" if created else "は作成済みです"
+        verb = "を作成しました" if created else "は作成済みです"
         print(f"AmlCompute {self.name!r} {verb}: このマシンの Dask LocalCluster です "
               f"(ワーカー {self.max_nodes} 個 × 1 スレッド、このマシンの CPU コアは {cores} 個)。"
               "最初の Run を submit したときに起動します。")

@@ -116,7 +116,7 @@ class HyperDriveConfig:
                  run_config: Any = None, resume_from: Any = None, resume_child_runs: Any = None,
                  pipeline: Any = None) -> None:
         from ...core.script_run_config import ScriptRunConfig
-        from ..estimator import Estimator
+        from ..estimator import MMLBaseEstimator
 
         given = [v for v in (estimator, run_config, pipeline) if v is not None]
         if not given:
@@ -132,7 +132,7 @@ class HyperDriveConfig:
         if run_config is not None and not isinstance(run_config, ScriptRunConfig):
             raise UserErrorException(f"Got {type(run_config)} for 'run_config' type, expected "
                                      "'ScriptRunConfig'.")
-        if estimator is not None and not isinstance(estimator, Estimator):
+        if estimator is not None and not isinstance(estimator, MMLBaseEstimator):
             raise UserErrorException(f"Got {type(estimator)} for 'estimator' type, expected an "
                                      "estimator (Estimator, SKLearn).")
         if not isinstance(hyperparameter_sampling, HyperParameterSampling):
