@@ -53,8 +53,9 @@ def setup(ws, scratch: Path):
     folder = scratch / "scripts"
     folder.mkdir()
     (folder / "train.py").write_text(TRAIN)
+    # 3 workers, so that the 3 trials of the policy test run side by side
     cluster = ComputeTarget.create(ws, "cpucluster", AmlCompute.provisioning_configuration(
-        max_nodes=2, idle_seconds_before_scaledown=600))
+        max_nodes=3, idle_seconds_before_scaledown=600))
     yield ws, folder, cluster
     cluster.delete()
 
