@@ -168,3 +168,26 @@ def test_local_target_is_refused_like_v1(ws, scratch: Path) -> None:
                               max_total_runs=1)
     with pytest.raises(TrainingException, match="not supported for types DatabricksCompute and local"):
         Experiment(ws, "x").submit(config)
+
+
+def test_cli_compute_and_runs_show_on_a_hyperdrive_parent(setup, capsys) -> None:
+    from amlhandson.cli import main
+
+    ws, folder, cluster = setup
+    assert main(["compute", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "cpucluster" in out and "local" in out and "LocalCluster" in out
+    assert main(["compute", "show", "cpucluster", "--json"]) == 0
+    assert '"max_nodes": 3' in capsys.readouterr().out
+    src = ScriptRunConfig(str(folder), "train.py", compute_target=cluster)
+    hd = Experiment(ws, "hd-cli").submit(HyperDriveConfig(
+        run_config=src, hyperparameter_sampling=GridParameterSampling({"--k": choice(2, 3)}),
+        primary_metric_name="Accuracy", primary_metric_goal="maximize", max_total_runs=2))
+    hd.wait_for_completion()
+    capsys.readouterr()
+    assert main(["runs", "show", hd.id]) == 0
+    out = capsys.readouterr().out
+    assert "HyperDrive trials" in out and "--k 3" in out
+    assert out.index("--k 3") < out.index("--k 2")  # best first
+    assert main(["compute", "delete", "cpucluster"]) == 0
+    assert main(["compute", "show", "cpucluster"]) == 1

@@ -170,7 +170,7 @@ def test_attach_refuses_an_unreachable_scheduler(ws) -> None:
     assert ws.compute_targets == {}
 
 
-def test_attached_cluster_script_run(ws, scripts: Path, external_cluster) -> None:
+def test_attached_cluster_script_run(ws, scripts: Path, external_cluster) -> None:  # noqa: F811
     target = ComputeTarget.attach(ws, "dask", DaskCompute.attach_configuration(
         external_cluster.scheduler_address))
     exp = Experiment(ws, "remote")
