@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shutil
 import threading
@@ -149,18 +150,25 @@ class Execution:
             self._end(RunStatus.CANCELED, {"code": "Canceled", "message": self._cancel}, None)
             return
         self._set(RunStatus.QUEUED)
-        self.handle = handle = _launch.launch(runtime, self.spec, self.writer)
-        if self._cancel is not None:
-            handle.kill(self._cancel)
-        while not handle.done():
-            time.sleep(0.2)
-            if self._lost is None and not handle.worker_alive():
-                self._lost = (f"この Run を実行していたワーカー ({handle.worker}) がクラスターから"
-                              "いなくなりました。Run は Failed にし、別のワーカーで最初からやり直す"
-                              "ことはしません。それまでに届いたメトリックは残っています。")
-                self._stop_rerun()
-                break
-        result = handle.wait(None if self._lost is None else 30)
+        busy = runtime.in_use() if runtime is not None else contextlib.nullcontext()
+        with busy:  # an idle-scale-down never removes a worker while a trial runs
+            self.handle = handle = _launch.launch(runtime, self.spec, self.writer)
+            if self._cancel is not None:
+                handle.kill(self._cancel)
+            misses, last_check = 0, time.monotonic()
+            while not handle.done():
+                time.sleep(0.2)
+                if time.monotonic() - last_check < 1.0:
+                    continue
+                last_check = time.monotonic()
+                misses = 0 if handle.worker_alive() else misses + 1
+                if self._lost is None and misses >= 2:
+                    self._lost = (f"この Run を実行していたワーカー ({handle.worker}) がクラスターから"
+                                  "いなくなりました。Run は Failed にし、別のワーカーで最初からやり"
+                                  "直すことはしません。それまでに届いたメトリックは残っています。")
+                    self._stop_rerun()
+                    break
+            result = handle.wait(None if self._lost is None else 30)
         _launch.finish(handle, result)
         self.result = result
         if self._lost is not None:

@@ -26,6 +26,11 @@ from ._receiver import receiver
 __all__ = ["TrialHandle", "launch"]
 
 
+def _worker_addresses(dask_scheduler: Any = None) -> list[str]:
+    """The addresses of the scheduler's workers (runs on the scheduler)."""
+    return list(dask_scheduler.workers) if dask_scheduler is not None else []
+
+
 class TrialHandle:
     """One trial in flight; :meth:`wait` returns the runner's result dict."""
 
@@ -71,13 +76,11 @@ class TrialHandle:
         return any(v is True for v in done.values())
 
     def worker_alive(self) -> bool:
-        """``False`` once the worker running the script has left the cluster."""
+        """``False`` once the worker running the script has left the cluster (asked to the scheduler)."""
         if self.client is None or not self.worker or self.done():
             return True
-        try:
-            workers = self.client.scheduler_info(n_workers=-1).get("workers", {})
-        except TypeError:
-            workers = self.client.scheduler_info().get("workers", {})
+        try:  # the client's cached scheduler_info() lags behind; ask the scheduler itself
+            workers = self.client.run_on_scheduler(_worker_addresses)
         except Exception:  # noqa: BLE001 - cannot tell: assume alive
             return True
         return self.worker in workers
