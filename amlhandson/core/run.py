@@ -179,6 +179,11 @@ class Run(RunMetrics, RunFiles):
         """
         if cls._context_run is not None:
             return cls._context_run
+        if os.environ.get("AMLHANDSON_RUN_PIPE"):  # a script submitted to a compute target
+            context = _catalog.resolve("script_context")()
+            if context is not None:
+                cls._context_run = context
+                return context
         run_id = os.environ.get("AMLHANDSON_RUN_ID")
         if run_id:  # a script started for an existing run (e.g. by experiment.submit)
             group, _, name = os.environ.get("AMLHANDSON_WORKSPACE", "").partition("/")
