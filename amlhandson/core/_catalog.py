@@ -38,6 +38,7 @@ WHERE: dict[str, str] = {
     "package": "amlhandson.core.webservice._package:package",
     "Datastore": "amlhandson.core.datastore:Datastore",
     "Dataset": "amlhandson.core.dataset:Dataset",
+    "input_datasets_of": "amlhandson.core.dataset:input_datasets_of",
     "PipelineRun": "amlhandson.pipeline.core.pipeline_run:PipelineRun",
     "StepRun": "amlhandson.pipeline.core.step_run:StepRun",
     "ComputeTarget": "amlhandson.core.compute:ComputeTarget",
