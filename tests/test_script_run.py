@@ -134,6 +134,39 @@ def test_snapshot_too_big_is_refused_before_a_run_exists(exp, scripts: Path, mon
     assert list(exp.get_runs()) == []
 
 
+def test_snapshot_files_lists_what_the_snapshot_holds(scripts: Path) -> None:
+    import os
+
+    from amlhandson.core.compute import snapshot_files
+    from amlhandson.core.compute._snapshot import make_snapshot
+
+    (scripts / "pkg").mkdir()
+    (scripts / "pkg" / "util.py").write_text("X = 1")
+    (scripts / "pkg" / "util.pyc").write_bytes(b"\0")
+    (scripts / "outputs").mkdir()
+    (scripts / "outputs" / "model.pkl").write_text("old")
+    (scripts / ".amlhandson").mkdir()
+    (scripts / ".amlhandson" / "x").write_text("")
+    os.mkfifo(scripts / "a-fifo")  # would block a reader: never part of a snapshot
+    (scripts / "out-link").symlink_to("/etc/hostname")
+    listed = [rel for rel, _ in snapshot_files(scripts)]
+    assert listed == [".amlignore", "pkg/util.py", "train.py"]
+    assert sorted(make_snapshot(scripts).files) == listed
+
+
+def test_run_type_keyword_stores_a_step_run(exp, scripts: Path) -> None:
+    from amlhandson.core import _catalog
+
+    config = _catalog.resolve("ScriptRunConfig")(str(scripts), "train.py",
+                                                  run_config=_catalog.resolve("RunConfiguration")())
+    run = ScriptRun._submit(exp, config, run_type="azureml.StepRun")
+    run.wait_for_completion()
+    assert run.type == "azureml.StepRun"
+    assert run.get_properties()["azureml.runsource"] == "azureml.StepRun"
+    stored = next(r for r in exp.get_runs() if r.id == run.id)
+    assert type(stored).__name__ == "StepRun"
+
+
 def test_compute_target_get_or_create_and_cluster_run(ws, exp, scripts: Path, capsys) -> None:
     with pytest.raises(ComputeTargetException, match="ComputeTargetNotFound"):
         ComputeTarget(workspace=ws, name="cpucluster")

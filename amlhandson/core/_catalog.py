@@ -43,6 +43,8 @@ WHERE: dict[str, str] = {
     "StepRun": "amlhandson.pipeline.core.step_run:StepRun",
     "ComputeTarget": "amlhandson.core.compute:ComputeTarget",
     "ScriptRun": "amlhandson.core.script_run:ScriptRun",
+    "ScriptRunConfig": "amlhandson.core.script_run_config:ScriptRunConfig",
+    "RunConfiguration": "amlhandson.core.runconfig:RunConfiguration",
     "HyperDriveRun": "amlhandson.train.hyperdrive.run:HyperDriveRun",
     "script_context": "amlhandson.core._script_context:from_environment",
 }

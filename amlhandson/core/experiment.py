@@ -105,7 +105,24 @@ class Experiment:
                                               outputs=outputs)
 
     def submit(self, config: Any, tags: dict[str, Any] | None = None, **kwargs: Any) -> Run:
-        """Submit a run configuration (``ScriptRunConfig``, HyperDrive, Pipeline ...)."""
+        """Submit a run configuration and return its run at once (v1's ``Experiment.submit``).
+
+        ``config`` is anything with a v1 submit: a ``ScriptRunConfig`` or an estimator
+        (``Estimator``, ``SKLearn``) gives a ``ScriptRun`` that runs the script on its
+        compute target; a ``HyperDriveConfig`` gives a ``HyperDriveRun`` whose trials are
+        child script runs; a ``Pipeline`` gives a ``PipelineRun``. The call does not wait:
+        the run starts as ``NotStarted`` and a background thread takes it on; use
+        ``run.wait_for_completion(show_output=True)`` to follow it. ``tags`` are set on
+        the new run; other keywords go to the configuration's own submit (for a
+        pipeline: ``pipeline_parameters=``, ``regenerate_outputs=``).
+
+        Example:
+            >>> src = ScriptRunConfig(source_directory="scripts", script="train.py",  # doctest: +SKIP
+            ...                       arguments=["--k", 3], compute_target="local")
+            >>> run = exp.submit(src, tags={"model": "kNN"})  # doctest: +SKIP
+            >>> run.wait_for_completion(show_output=True)["status"]  # doctest: +SKIP
+            'Completed'
+        """
         submit = getattr(config, "_submit", None)
         if submit is None:
             raise UserErrorException(

@@ -65,7 +65,18 @@ class ScriptRun(Run):
                 parent: Run | None = None, run_id: str | None = None,
                 arguments: list[Any] | None = None, on_metric: Any = None,
                 on_done: Any = None, snapshot: _snapshot.Snapshot | None = None,
-                quiet: bool = False) -> ScriptRun:
+                quiet: bool = False, run_type: str = RUN_TYPE) -> ScriptRun:
+        """Create the run and start it in the background (``exp.submit`` calls this).
+
+        ``run_type`` is the stored ``run.type`` (``'azureml.scriptrun'``; pipeline steps
+        pass ``'azureml.StepRun'`` so ``get_runs`` returns them as ``StepRun``).
+        ``on_metric(run_id, name, value)`` is called for each metric value the script
+        logs, ``on_done(execution)`` once the run has ended. ``quiet`` is accepted for
+        callers that never print (nothing is printed here).
+
+        Example:
+            >>> run = ScriptRun._submit(exp, src, run_type="azureml.StepRun")  # doctest: +SKIP
+        """
         workspace = experiment.workspace
         config._script_path()  # the folder and the script exist
         target = config.target
@@ -76,10 +87,10 @@ class ScriptRun(Run):
         if run_id is None:
             run_id = f"{experiment.name}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
         outputs = tempfile.mkdtemp(prefix="amlhandson-outputs-")
-        run = cls._create(experiment, run_id=run_id, parent=parent, run_type=RUN_TYPE,
+        run = cls._create(experiment, run_id=run_id, parent=parent, run_type=run_type,
                           target=target, status=RunStatus.NOT_STARTED, definition=definition,
                           outputs=outputs, tags=tags)
-        run.add_properties({"ContentSnapshotId": snap.id, "azureml.runsource": RUN_TYPE,
+        run.add_properties({"ContentSnapshotId": snap.id, "azureml.runsource": run_type,
                             "amlhandson.script": definition["script"]})
         env = config.run_config.environment
         spec = {"run_id": run.id, "experiment": experiment.name, "script": definition["script"],

@@ -18,9 +18,11 @@ Example:
 from __future__ import annotations
 
 from ...exceptions import ComputeTargetException
+from ._snapshot import snapshot_files
 from .amlcompute import AmlCompute, AmlComputeProvisioningConfiguration
 from .compute import LOCAL, ComputeStatus, ComputeTarget
 from .daskcompute import DaskCompute, DaskComputeAttachConfiguration
 
 __all__ = ["AmlCompute", "AmlComputeProvisioningConfiguration", "ComputeStatus", "ComputeTarget",
-           "ComputeTargetException", "DaskCompute", "DaskComputeAttachConfiguration", "LOCAL"]
+           "ComputeTargetException", "DaskCompute", "DaskComputeAttachConfiguration", "LOCAL",
+           "snapshot_files"]

@@ -5,7 +5,9 @@
   wins over ``.gitignore``, as in v1.
 * Always left out, as in v1: ``.ipynb_checkpoints``, ``azureml-logs``,
   ``.azureml``, ``.git``, ``outputs``, ``azureml-setup``, ``docs``, plus
-  ``__pycache__`` and ``.venv``.
+  ``__pycache__``, ``.venv``, ``.amlhandson`` and ``*.pyc`` files.
+* :func:`snapshot_files` lists exactly the files a snapshot holds (pipelines hash
+  them for their reuse key).
 * Limits (v1's): 300 MB and 2,000 files; past them a clear error says what is
   big and how to leave it out.
 
@@ -29,12 +31,14 @@ from pathlib import Path
 
 from ...exceptions import SnapshotException
 
-__all__ = ["Snapshot", "make_snapshot", "MAX_BYTES", "MAX_FILES", "ALWAYS_IGNORED"]
+__all__ = ["Snapshot", "make_snapshot", "snapshot_files", "MAX_BYTES", "MAX_FILES",
+           "ALWAYS_IGNORED"]
 
 MAX_BYTES = 300 * 1024 * 1024
 MAX_FILES = 2000
 ALWAYS_IGNORED = (".ipynb_checkpoints", "azureml-logs", ".azureml", ".git", "outputs",
-                  "azureml-setup", "docs", "__pycache__", ".venv")
+                  "azureml-setup", "docs", "__pycache__", ".venv", ".amlhandson")
+_IGNORED_SUFFIXES = (".pyc",)
 
 
 @dataclass
@@ -51,7 +55,13 @@ def _spec(folder: Path) -> object | None:
     for name in (".amlignore", ".gitignore"):
         path = folder / name
         if path.is_file():
-            import pathspec
+            try:
+                import pathspec
+            except ImportError as exc:
+                raise SnapshotException(
+                    f"{path} の除外ルールを読むには pathspec が必要です: "
+                    "pip install -e \".[compute]\" (または pip install pathspec) を実行してください。"
+                ) from exc
 
             lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
             return pathspec.GitIgnoreSpec.from_lines(lines)
@@ -72,12 +82,33 @@ def _walk(folder: Path, spec: object | None) -> list[Path]:
         for n in sorted(names):
             rel = (rel_root / n).as_posix()
             path = Path(root) / n
-            if spec is not None and spec.match_file(rel):
+            if n.endswith(_IGNORED_SUFFIXES) or (spec is not None and spec.match_file(rel)):
                 continue
             if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
                 continue  # never copy what a link outside the folder points to
+            if not path.is_file():
+                continue  # FIFOs, sockets, devices, broken links: nothing to copy
             files.append(path)
     return files
+
+
+def snapshot_files(source_directory: str | os.PathLike[str]) -> list[tuple[str, Path]]:
+    """``(relative name, path)`` of every file a snapshot of ``source_directory`` holds, sorted.
+
+    The same rules as :func:`make_snapshot` (``.amlignore`` / ``.gitignore``, the
+    always-ignored folders, no links out of the folder), without the size limits.
+
+    Example:
+        >>> import tempfile
+        >>> d = Path(tempfile.mkdtemp()); _ = (d / "train.py").write_text("print(1)")
+        >>> _ = (d / "outputs").mkdir(); _ = (d / "outputs" / "model.pkl").write_text("x")
+        >>> [rel for rel, _ in snapshot_files(d)]
+        ['train.py']
+    """
+    folder = Path(source_directory).expanduser()
+    if not folder.is_dir():
+        raise SnapshotException(f"source_directory {str(source_directory)!r} はフォルダーではありません。")
+    return sorted((p.relative_to(folder).as_posix(), p) for p in _walk(folder, _spec(folder)))
 
 
 def make_snapshot(source_directory: str | os.PathLike[str], max_bytes: int = MAX_BYTES,
