@@ -154,6 +154,41 @@ def test_snapshot_files_lists_what_the_snapshot_holds(scripts: Path) -> None:
     assert sorted(make_snapshot(scripts).files) == listed
 
 
+def test_an_image_from_a_nested_path_is_stored_once(exp, scratch: Path) -> None:
+    folder = scratch / "img"
+    (folder / "plots" / "sub").mkdir(parents=True)
+    (folder / "plots" / "sub" / "chart.png").write_bytes(b"\x89PNG\r\n\x1a\n-fake-")
+    (folder / "draw.py").write_text(textwrap.dedent("""
+        from amlhandson.core import Run
+        run = Run.get_context()
+        run.log_image("chart", path="plots/sub/chart.png", description="nested")
+        run.log("chart-name-is-an-image", 1)
+    """))
+    run = exp.submit(ScriptRunConfig(str(folder), "draw.py"))
+    run.wait_for_completion()
+    uri = run.get_metrics()["chart"]
+    assert uri == f"aml://artifactId/ExperimentRun/dcid.{run.id}/plots/sub/chart.png"
+    images = [f for f in run.get_file_names() if f.endswith(".png")]
+    assert images == ["plots/sub/chart.png"]  # one copy, under the name the script used
+
+
+def test_an_image_under_a_name_already_used_as_a_scalar_is_reported(exp, scratch: Path) -> None:
+    folder = scratch / "clash"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"\x89PNG-fake")
+    (folder / "clash.py").write_text(textwrap.dedent("""
+        from amlhandson.core import Run
+        Run.get_context().log_image("acc", path="a.png")
+    """))
+    run = ScriptRun._submit(exp, ScriptRunConfig(str(folder), "clash.py"))
+    run.log("acc", 0.5)  # the notebook uses the name first, with another kind
+    details = run.wait_for_completion()
+    assert details["status"] == "Completed"
+    assert run.get_metrics()["acc"] == 0.5
+    log = (run.local_path / "azureml-logs" / "70_driver_log.txt").read_text()
+    assert "Conflicting metric types" in log
+
+
 def test_run_type_keyword_stores_a_step_run(exp, scripts: Path) -> None:
     from amlhandson.core import _catalog
 

@@ -22,12 +22,13 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from ...exceptions import AmlHandsOnError
-from .._metrics import LIST, ROW, SCALAR, TABLE
+from ..._store import Store
+from ...exceptions import AmlHandsOnError, MetricError
+from .._metrics import IMAGE, KIND_CALL, LIST, ROW, SCALAR, TABLE, check_name
 
 __all__ = ["RunWriter", "DRIVER_LOG"]
 
@@ -151,14 +152,20 @@ class RunWriter:
                 os.unlink(fh.name)
 
     def _image(self, m: dict[str, Any]) -> None:
+        """Record the image metric for the artifact the script already uploaded (no second copy)."""
         run = self._target(m)
-        folder = Path(tempfile.mkdtemp(prefix="amlhandson-image-"))
-        try:  # log_image(path=<absolute>) stores the file under its base name
-            src = folder / Path(m["a"]).name
-            run.download_file(m["a"], src)
-            run.log_image(m["n"], path=str(src), description=m.get("d") or "")
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        name, artifact = m["n"], m["a"]
+        check_name(name, IMAGE)
+        store = Store.open(run.experiment.workspace.path)
+        pk = run.record.pk
+        kind = store.metrics.register(pk, name, IMAGE, m.get("d") or None)
+        if kind != IMAGE:
+            raise MetricError(
+                f"Conflicting metric types: {name!r} はすでに {KIND_CALL[kind]} で記録されているので "
+                f"{KIND_CALL[IMAGE]} では記録できません。別の名前を使ってください。")
+        uri = f"aml://artifactId/ExperimentRun/dcid.{run.id}/{artifact}"
+        store.queue.append((pk, name, IMAGE, uri, time.time()))
+        store.queue.start()
 
     def _status(self, m: dict[str, Any]) -> None:
         run = self._target(m)
