@@ -496,23 +496,31 @@ class RunsTable:
     _BASE = ("number", "id", "name", "status", "duration")
 
     def cells(self) -> tuple[list[str], list[list[str]]]:
-        """Header and rows as text cells: Run, Id, Name, Status, Duration, Tags?, metrics..."""
+        """Header and rows as text cells: Run, Id, Name, Status, Duration, Tags?, Parameters?, metrics...
+
+        A HyperDrive parent is followed by its trials (``└ …_<n>``) with their parameters.
+        """
         has_tags = any(r["tags"] for r in self.rows)
+        has_params = any(r.get("parameters") for r in self.rows)
         head = ["Run", "Id", "Name", "Status", "Duration"] + (["Tags"] if has_tags else [])
-        head += self.columns
+        head += (["Parameters"] if has_params else []) + self.columns
         body = []
         for r in self.rows:
-            cells = [str(r["number"]), r["id"][:8] + "…", r["name"], r["status"],
+            short = f"└ …{r['id'][r['id'].rfind('_'):]}" if r.get("trial") else r["id"][:8] + "…"
+            cells = [str(r["number"]), short, r["name"], r["status"],
                      format_duration(r["duration_seconds"])]
             if has_tags:
                 cells.append(", ".join(f"{k}={v}" for k, v in r["tags"].items()))
+            if has_params:
+                cells.append(", ".join(f"{k.lstrip('-')}={format_value(v, 12)}"
+                                       for k, v in (r.get("parameters") or {}).items()))
             cells += [format_value(r["metrics"][c], 16) if c in r["metrics"] else ""
                       for c in self.columns]
             body.append(cells)
         return head, body
 
     def _caption(self) -> str:
-        shown = len(self.rows)
+        shown = sum(not r.get("trial") for r in self.rows)
         more = f" (新しい順に {shown} 件を表示)" if self.total > shown else ""
         return f"Experiment {self.experiment}: {self.total} runs{more}"
 
@@ -540,8 +548,18 @@ def _experiment_names(workspace: Any) -> list[str]:
     return [rec.name for rec in Store.open(workspace.path).experiments.list()]
 
 
+#: A HyperDrive parent's configuration tags (not shown in the runs table).
+_HYPERDRIVE_TAGS = ("generator_config", "policy_config", "primary_metric_config", "max_total_jobs",
+                    "max_concurrent_jobs", "max_duration_minutes")
+#: Trials listed under a HyperDrive parent in the runs table.
+MAX_TRIALS_SHOWN = 50
+
+
 def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> RunsTable:
     """The ``top`` latest top-level runs of ``experiment`` with the last value of each scalar metric.
+
+    A HyperDrive parent is followed by its trials (up to :data:`MAX_TRIALS_SHOWN`), each
+    with its hyperparameters in a ``Parameters`` column.
 
     Example:
         >>> print(runs_table(ws, "notebook-runs"))  # doctest: +SKIP
@@ -567,7 +585,7 @@ def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> 
     rows: list[dict[str, Any]] = []
     columns: list[str] = []
     now = time.time()
-    for run in itertools.islice(exp.get_runs(), top):
+    def row(run: Any, **extra: Any) -> dict[str, Any]:
         kinds = store.metrics.kinds(run.record.pk)
         values = run.get_metrics()
         metrics: dict[str, Any] = {}
@@ -581,19 +599,25 @@ def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> 
                 metrics[metric] = value
                 if metric not in columns:
                     columns.append(metric)
-        status = run.get_status()
         start, end = run.record.start_time, run.record.end_time
-        duration = None if start is None else (end if end is not None else now) - start
         display = run.display_name
-        rows.append({
-            "number": run.number,
-            "id": run.id,
-            "name": "" if display == f"run_{run.id}" else display,
-            "status": status,
-            "duration_seconds": duration,
-            "tags": run.get_tags(),
-            "metrics": metrics,
-        })
+        return {"number": run.number, "id": run.id,
+                "name": "" if display == f"run_{run.id}" else display,
+                "status": run.get_status(),
+                "duration_seconds": None if start is None else (end if end is not None else now) - start,
+                "tags": run.get_tags(), "metrics": metrics, **extra}
+
+    for run in itertools.islice(exp.get_runs(), top):
+        if run.type != "hyperdrive":
+            rows.append(row(run))
+            continue
+        params = run.get_hyperparameters()
+        parent = row(run)
+        parent["tags"] = {k: v for k, v in parent["tags"].items()
+                          if k not in _HYPERDRIVE_TAGS and not k.startswith(f"{run.id}_")}
+        rows.append(parent)
+        for child in itertools.islice(run.get_children(), MAX_TRIALS_SHOWN):
+            rows.append(row(child, parameters=params.get(child.id, {}), trial=True, tags={}))
     return RunsTable(experiment=name, total=total, columns=columns, rows=rows)
 
 

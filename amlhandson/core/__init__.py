@@ -14,7 +14,7 @@ from .run import Run
 from .workspace import Workspace
 
 __all__ = ["Workspace", "Experiment", "Run", "RunStatus", "Model", "Environment",
-           "InferenceConfig", "Datastore", "Dataset"]
+           "InferenceConfig", "Datastore", "Dataset", "ScriptRunConfig", "RunConfiguration"]
 
 # Heavier parts load on first use, so ``import amlhandson`` stays light.
 _LAZY = {
@@ -23,6 +23,8 @@ _LAZY = {
     "Environment": ("environment", "Environment"),
     "Datastore": ("datastore", "Datastore"),
     "Dataset": ("dataset", "Dataset"),
+    "ScriptRunConfig": ("script_run_config", "ScriptRunConfig"),
+    "RunConfiguration": ("runconfig", "RunConfiguration"),
 }
 
 

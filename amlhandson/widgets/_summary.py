@@ -65,7 +65,11 @@ MAX_IMAGE_BYTES = 2_000_000
 #: At most this many bytes of images are embedded in one view (the rest are listed by name).
 MAX_EMBEDDED_BYTES = 6_000_000
 _STATUS_COLORS = {"Completed": "#107c10", "Failed": "#a4262c", "Canceled": "#605e5c",
-                  "Running": "#0078d4", "NotResponding": "#ca5010"}
+                  "Running": "#0078d4", "NotResponding": "#ca5010", "Finalizing": "#0078d4",
+                  "NotStarted": "#8a8886", "Starting": "#8764b8", "Queued": "#8764b8",
+                  "Preparing": "#8764b8"}
+#: Run types whose output log is part of the static summary (submitted scripts).
+SCRIPT_TYPES = ("azureml.scriptrun", "azureml.StepRun")
 _TERMINAL = frozenset({"Completed", "Failed", "Canceled"})
 _FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:13px"
 _TABLE = "border-collapse:collapse;margin:4px 0"
@@ -467,15 +471,23 @@ def files_html(data: dict[str, Any]) -> str:
     return f'<div style="{_FONT}"><ul style="margin:2px 0">{items}</ul></div>'
 
 
-def static_html(data: dict[str, Any], folder: Path | None = None) -> str:
-    """The whole summary as one self-contained HTML block (the no-widget fallback)."""
+def static_html(data: dict[str, Any], folder: Path | None = None,
+                children: str | None = None) -> str:
+    """The whole summary as one self-contained HTML block (the no-widget fallback).
+
+    ``children`` replaces the child-run section (the HyperDrive view passes its trials).
+    """
     sections = [header_html(data), _section("Metrics", metrics_html(data))]
     if _series(data) or any(m["kind"] == "table" for m in data["metrics"]):
         sections.append(_section("Charts", charts_html(data)))
     if any(m["kind"] == "image" for m in data["metrics"]):
         sections.append(_section("Images", images_html(data, folder)))
-    if data["children"]:
+    if children:
+        sections.append(_section(f"Trials ({data['children_total']})", children))
+    elif data["children"]:
         sections.append(_section(f"Child runs ({data['children_total']})", children_html(data)))
+    if data.get("log_tail") and data.get("type") in SCRIPT_TYPES:
+        sections.append(_section("Log", logs_html(data)))
     return f'<div style="{_FONT}">{"".join(sections)}</div>'
 
 
@@ -503,7 +515,7 @@ def _metric_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def summary_text(data: dict[str, Any]) -> str:
+def summary_text(data: dict[str, Any], children: str | None = None) -> str:
     """The summary as plain text: stable apart from ids, numbers and durations.
 
     Example:
@@ -527,7 +539,10 @@ def summary_text(data: dict[str, Any]) -> str:
     metric_lines = _metric_lines(data)
     lines.append("Metrics:" if metric_lines else "Metrics: (none)")
     lines.extend(metric_lines)
-    if data["children"]:
+    if children:
+        lines.append(f"Trials ({data['children_total']}):")
+        lines.extend("  " + line for line in children.splitlines())
+    elif data["children"]:
         lines.append(f"Child runs ({data['children_total']}):")
         for c in data["children"]:
             values = ", ".join(f"{k} = {format_value(v)}" for k, v in c["metrics"].items())
@@ -535,6 +550,9 @@ def summary_text(data: dict[str, Any]) -> str:
             lines.append(f"  Run {c['number']} {c['name']}".rstrip()
                          + (f" [{tags}]" if tags else "")
                          + f" - {c['status']}" + (f" - {values}" if values else ""))
+    if data.get("log_tail") and data.get("type") in SCRIPT_TYPES:
+        lines.append(f"Log ({data['log_name']}, last lines):")
+        lines.extend("  " + line for line in data["log_tail"].splitlines()[-10:])
     return "\n".join(lines)
 
 

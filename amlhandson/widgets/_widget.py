@@ -23,7 +23,7 @@ import threading
 from typing import Any
 
 from ..exceptions import UserErrorException
-from . import _summary
+from . import _hyperdrive, _summary
 
 __all__ = ["RunDetails", "WIDGET_MIME"]
 
@@ -38,8 +38,9 @@ def _titles(data: dict[str, Any]) -> tuple[str, ...]:
     n_scalar = sum(m["kind"] in ("scalar", "series", "list", "table") for m in metrics)
     n_series = len(_summary._series(data))
     n_images = sum(m["kind"] == "image" for m in metrics)
+    children = "Trials" if data.get("hyperdrive") else "Child runs"
     return (f"Metrics ({n_scalar})", f"Charts ({n_series})", f"Images ({n_images})",
-            f"Child runs ({data['children_total']})", "Log", f"Files ({len(data['files'])})")
+            f"{children} ({data['children_total']})", "Log", f"Files ({len(data['files'])})")
 
 
 class RunDetails:
@@ -94,7 +95,11 @@ class RunDetails:
             'accuracy'
         """
         with self._lock:
-            return _summary.collect(self._reader)
+            data = _summary.collect(self._reader)
+            data["hyperdrive"] = _hyperdrive.collect(self._reader)
+            if data["hyperdrive"] is not None:
+                data["tags"] = _hyperdrive.visible_tags(data["run_id"], data["tags"])
+            return data
 
     def refresh(self) -> dict[str, Any]:
         """Read the run again now, update the view (if built) and return the data."""
@@ -123,6 +128,8 @@ class RunDetails:
         if key == "images":
             return _summary.images_html(data, self._reader.local_path)
         if key == "children":
+            if data.get("hyperdrive"):
+                return _hyperdrive.trials_html(data)
             return _summary.children_html(data)
         if key == "logs":
             return _summary.logs_html(data)
@@ -155,11 +162,12 @@ class RunDetails:
         data = self.get_widget_data()
         root = self._root if self._root is not None else self._build(data)
         self._apply(data)
-        html = _summary.static_html(data, self._reader.local_path)
+        html = _summary.static_html(data, self._reader.local_path,
+                                    children=_hyperdrive.trials_html(data) or None)
         if not data["is_terminal"]:
             html += ('<div style="color:#666;font-size:12px">(表示した時点の状態です。Jupyter では'
                      '上のウィジェットが Run の終了まで自動で更新されます。)</div>')
-        bundle: dict[str, Any] = {"text/plain": _summary.summary_text(data), "text/html": html}
+        bundle: dict[str, Any] = {"text/plain": self._text(data), "text/html": html}
         if root is not None:
             view = root._repr_mimebundle_() or {}
             if WIDGET_MIME in view:
@@ -226,6 +234,10 @@ class RunDetails:
             if widget is not None:
                 widget.close()
 
+    @staticmethod
+    def _text(data: dict[str, Any]) -> str:
+        return _summary.summary_text(data, children=_hyperdrive.trials_text(data) or None)
+
     def __repr__(self) -> str:
         data = self.data or self.get_widget_data()
-        return _summary.summary_text(data)
+        return self._text(data)

@@ -48,6 +48,14 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def _prewarm(client: Any) -> None:
+    """Start the warm launcher of every worker now, in the background (see ``._warm``)."""
+    from ._warm import prewarm
+
+    with contextlib.suppress(Exception):  # a worker that cannot warm up starts trials the plain way
+        client.run(prewarm, on_error="return")
+
+
 def _install_exit_hook() -> None:
     global _hook_installed
     if not _hook_installed:
@@ -128,6 +136,7 @@ class LocalDaskCluster(_Base):
             elif len(self._cluster.workers) < self.max_nodes:
                 self._cluster.scale(self.max_nodes)
                 self._client.wait_for_workers(self.max_nodes, timeout=120)
+                _prewarm(self._client)
             self._last_active = time.monotonic()
             return self._client
 
@@ -141,6 +150,7 @@ class LocalDaskCluster(_Base):
                                          processes=True, dashboard_address=None,
                                          host="127.0.0.1")
         self._client = Client(self._cluster, set_as_default=False)
+        _prewarm(self._client)
         self.starts += 1
         self._closed.clear()
         if self._watcher is None or not self._watcher.is_alive():
@@ -205,6 +215,7 @@ class AttachedDaskCluster(_Base):
                 try:
                     self._client = Client(self.scheduler_address, timeout=self.timeout,
                                           set_as_default=False)
+                    _prewarm(self._client)
                 except OSError as exc:
                     raise ComputeTargetException(
                         f"Dask スケジューラー {self.scheduler_address} に接続できませんでした ({exc})。"

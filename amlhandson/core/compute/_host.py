@@ -52,8 +52,13 @@ def _user_traceback(exc: BaseException, script: str) -> str:
     return "".join(traceback.format_exception(type(exc), exc, frames or tb))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the script named by ``argv[0]`` with the remaining arguments; return its exit code."""
+def main(argv: list[str] | None = None, replace_path0: bool = False) -> int:
+    """Run the script named by ``argv[0]`` with the remaining arguments; return its exit code.
+
+    ``replace_path0``: the script's folder replaces ``sys.path[0]`` (a process forked by
+    the warm launcher, whose ``sys.path[0]`` was the launcher's) instead of being put
+    in front of it.
+    """
     from ..run import Run
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -64,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     context = Run.get_context() if os.environ.get("AMLHANDSON_RUN_PIPE") else None
     script = os.path.abspath(argv[0])
     sys.argv = [argv[0], *argv[1:]]
-    sys.path.insert(0, os.path.dirname(script))
+    if replace_path0 and sys.path:
+        sys.path[0] = os.path.dirname(script)
+    else:
+        sys.path.insert(0, os.path.dirname(script))
     code: Any = 0
     try:
         runpy.run_path(script, run_name="__main__")

@@ -46,6 +46,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import _warm
 from ._packages import missing_packages
 
 __all__ = ["run_trial", "kill_trial", "running_trials", "decode_spool", "TOPIC", "BATCH_INTERVAL"]
@@ -58,7 +59,7 @@ _MAX_BATCH = 5000
 
 _lock = threading.Lock()
 #: run id -> {"proc": Popen, "attempt": str, "reason": str | None}
-_RUNNING: dict[str, dict[str, Any]] = {}
+_RUNNING: dict[str, dict[str, Any]] = {}  # "proc": a Popen or a _warm.WarmProcess
 
 
 def running_trials() -> list[str]:
@@ -67,7 +68,7 @@ def running_trials() -> list[str]:
         return list(_RUNNING)
 
 
-def _kill_group(proc: subprocess.Popen, sig: int) -> None:
+def _kill_group(proc: Any, sig: int) -> None:
     try:
         if os.name == "nt":
             proc.terminate()
@@ -89,7 +90,7 @@ def kill_trial(run_id: str, reason: str = "Canceled", grace: float = 0.5) -> boo
         if entry is None:
             return False
         entry["reason"] = reason
-    proc: subprocess.Popen = entry["proc"]
+    proc = entry["proc"]
     _kill_group(proc, signal.SIGTERM)
     try:
         proc.wait(grace)
@@ -198,8 +199,17 @@ def _default_emit() -> Callable[[dict[str, Any]], None]:
     return lambda batch: worker.log_event(TOPIC, batch)
 
 
-def _popen(spec: dict[str, Any], workdir: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+def _popen(spec: dict[str, Any], workdir: Path, env: dict[str, str]) -> tuple[Any, int]:
+    """Start the script: forked by this process's warm launcher, else ``python -m ._host``."""
     read_fd, write_fd = os.pipe()
+    if os.name != "nt":
+        try:
+            warm = _warm.spawn(spec["script"], spec.get("arguments", []), workdir, env, write_fd)
+        except Exception:  # noqa: BLE001 - a launcher problem must never stop the trial
+            warm = None
+        if warm is not None:
+            os.close(write_fd)
+            return warm, read_fd
     kwargs: dict[str, Any] = {}
     if os.name == "nt":
         import msvcrt

@@ -84,6 +84,17 @@ class HyperDriveRun(Run):
         config = definition.get("primary_metric_config") or {}
         return config.get("name", ""), config.get("goal", "maximize") == "maximize"
 
+    @property
+    def primary_metric_config(self) -> dict[str, str]:
+        """The search's primary metric: ``{"name": ..., "goal": "maximize" | "minimize"}``.
+
+        Example:
+            >>> hd_run.primary_metric_config  # doctest: +SKIP
+            {'name': 'accuracy', 'goal': 'maximize'}
+        """
+        name, maximize = self._primary()
+        return {"name": name, "goal": "maximize" if maximize else "minimize"}
+
     # -- v1 API ------------------------------------------------------------------------------------
     def get_hyperparameters(self) -> dict[str, dict[str, Any]]:
         """``{child run id: {parameter: value}}`` from the parent's ``<id>_<n>`` tags.
