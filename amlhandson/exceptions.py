@@ -45,6 +45,11 @@ __all__ = [
     "ModelNotFoundError",
     "WebserviceException",
     "ComputeTargetException",
+    "NotSupportedLocallyError",
+    "NotAvailableInAmlHandsOnError",
+    "V1ModuleNotFoundError",
+    "RealSdkInstalledError",
+    "V1CompatNote",
 ]
 
 
@@ -134,3 +139,26 @@ class WebserviceException(AmlHandsOnError, RuntimeError):
 
 class ComputeTargetException(AmlHandsOnError, LookupError):
     """A compute target does not exist or cannot be used (v1: ``ComputeTargetException``)."""
+
+
+class NotSupportedLocallyError(AmlHandsOnError, NotImplementedError):
+    """A v1 concept that exists only in the Azure cloud (AKS, AutoML, Databricks ...).
+
+    The message names the concept, the nearest local equivalent and a docs link.
+    """
+
+
+class NotAvailableInAmlHandsOnError(AmlHandsOnError, NotImplementedError):
+    """A v1 class or function that amlhandson does not implement; the message says what to use."""
+
+
+class V1ModuleNotFoundError(AmlHandsOnError, ModuleNotFoundError):
+    """An ``azureml.*`` module that the compatibility layer does not know (not a public v1 module)."""
+
+
+class RealSdkInstalledError(AmlHandsOnError, RuntimeError):
+    """``amlhandson.compat.install()`` refused: the real Azure ML SDK is importable here."""
+
+
+class V1CompatNote(AmlHandsOnWarning):
+    """A one-time note of the compatibility layer: 2019 code ran through a shim (modern spelling named)."""
