@@ -134,6 +134,8 @@ def _has(module: types.ModuleType, name: str) -> bool:
             getattr(module, name)
         except AttributeError:
             return False
+        except ImportError:  # the library explains the removal itself (load_boston)
+            return True
     return True
 
 
@@ -295,18 +297,9 @@ def fetch_mldata(dataname: str, target_name: str = "label", data_name: str = "da
                  DESCR="mldata.org dataset: mnist-original (amlhandson.datasets.mnist)")
 
 
-def _load_boston(*args: Any, **kwargs: Any) -> Any:
-    raise NotAvailableInAmlHandsOnError(
-        "load_boston は scikit-learn 1.2 で削除され、データも同梱されていません。いまの書き方: "
-        "sklearn.datasets.fetch_california_housing() か load_diabetes()")
-
-
 def patch_datasets(module: types.ModuleType) -> Undo | None:
-    """``fetch_mldata('MNIST original')`` offline; ``load_boston`` says what to use instead."""
-    undos = [_set(module, name, value) for name, value in
-             (("fetch_mldata", fetch_mldata), ("load_boston", _load_boston))
-             if not _has(module, name)]
-    return _chain(undos)
+    """``fetch_mldata('MNIST original')`` offline (mldata.org closed in 2018)."""
+    return None if _has(module, "fetch_mldata") else _set(module, "fetch_mldata", fetch_mldata)
 
 
 _PLOTS = {"plot_confusion_matrix": "ConfusionMatrixDisplay",
