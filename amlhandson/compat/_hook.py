@@ -60,6 +60,7 @@ class _State:
         self.force = False
         self.stashed: dict[str, types.ModuleType] = {}
         self.created: set[str] = set()
+        self.stubs: set[str] = set()
         self.parent_attrs: list[tuple[types.ModuleType, str, Any]] = []
         self.undo: list[Callable[[], None]] = []
         self.patched: set[str] = set()
@@ -160,7 +161,7 @@ def _record_parent_attr(name: str, module: types.ModuleType) -> None:
     """Remember the attribute the import system will set on a *real* parent module."""
     parent_name, _, child = name.rpartition(".")
     parent = sys.modules.get(parent_name) if parent_name else None
-    if parent is None or parent_name in _state.created:
+    if parent is None or parent_name in _state.stubs:
         return
     if parent.__dict__.get(child, _MISSING) is not module:
         _state.parent_attrs.append((parent, child, module))
@@ -218,6 +219,7 @@ class _StubLoader(importlib.abc.Loader):
 
     def exec_module(self, module: types.ModuleType) -> None:
         _state.created.add(module.__name__)
+        _state.stubs.add(module.__name__)
         _record_parent_attr(module.__name__, module)
 
 
@@ -378,6 +380,12 @@ def install(force: bool = False) -> None:
             return
         force = force or os.environ.get(ENV_VAR, "").strip().lower() == _FORCE
         if not force:
+            loaded = _v1_modules()
+            if loaded:
+                raise RealSdkInstalledError(
+                    f"本物の azureml モジュールがもう import されています ({', '.join(loaded[:3])}"
+                    f"...)。カーネルを再起動して、最初のセルで amlhandson.compat.install() を"
+                    "呼んでください (置き換えてよいなら install(force=True))。")
             location = real_sdk_location()
             if location is not None:
                 raise RealSdkInstalledError(
@@ -386,12 +394,6 @@ def install(force: bool = False) -> None:
                     "amlhandson を使うなら別の仮想環境を作るか `pip uninstall azureml-core` して"
                     "ください。このまま置き換えるには amlhandson.compat.install(force=True) "
                     f"(スクリプトなら環境変数 {ENV_VAR}=force) にしてください。")
-            loaded = _v1_modules()
-            if loaded:
-                raise RealSdkInstalledError(
-                    f"本物の azureml モジュールがもう import されています ({', '.join(loaded[:3])}"
-                    f"...)。カーネルを再起動して、最初のセルで amlhandson.compat.install() を"
-                    "呼んでください (置き換えてよいなら install(force=True))。")
         for name in _v1_modules():
             _state.stashed[name] = sys.modules.pop(name)
         _state.force = force

@@ -67,9 +67,10 @@ def v1_folder(tmp_path: Path, aml_home: Path) -> Path:
 
 def child_env(home: Path, **extra: str) -> dict[str, str]:
     """Environment of a child Python using ``home``, with the repository importable."""
-    env = dict(os.environ, AMLHANDSON_HOME=str(home), MPLBACKEND="Agg", **extra)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    env = dict(os.environ, AMLHANDSON_HOME=str(home), MPLBACKEND="Agg")
     env.pop("AMLHANDSON_COMPAT", None)
+    env.update(extra)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
     return env
 
 
