@@ -16,7 +16,6 @@ from amlhandson.exceptions import (
     AmlHandsOnError,
     NotAvailableInAmlHandsOnError,
     NotSupportedLocallyError,
-    RealSdkInstalledError,
     UserErrorException,
     V1CompatNote,
     V1ModuleNotFoundError,

@@ -22,7 +22,6 @@ def _notes(caught: list) -> list[str]:
 
 def test_sklearn_externals_joblib_only_while_on(layer) -> None:
     import joblib
-
     from sklearn.externals import joblib as old
 
     assert old is joblib
@@ -34,7 +33,6 @@ def test_sklearn_externals_joblib_only_while_on(layer) -> None:
 
 def test_moved_sklearn_modules(layer) -> None:
     import sklearn.model_selection
-
     from sklearn.cross_validation import train_test_split
     from sklearn.grid_search import GridSearchCV
 
@@ -59,11 +57,10 @@ def test_numpy_aliases(layer) -> None:
 
 
 def test_logistic_regression_multi_class_as_2019_wrote_it(layer) -> None:
-    from sklearn.datasets import load_digits
-    from sklearn.multiclass import OneVsRestClassifier
-
     import sklearn.linear_model as lm
+    from sklearn.datasets import load_digits
     from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
 
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
