@@ -45,6 +45,8 @@ __all__ = [
     "ModelNotFoundError",
     "WebserviceException",
     "ComputeTargetException",
+    "TrainingException",
+    "SnapshotException",
     "NotSupportedLocallyError",
     "NotAvailableInAmlHandsOnError",
     "V1ModuleNotFoundError",
@@ -139,6 +141,17 @@ class WebserviceException(AmlHandsOnError, RuntimeError):
 
 class ComputeTargetException(AmlHandsOnError, LookupError):
     """A compute target does not exist or cannot be used (v1: ``ComputeTargetException``)."""
+
+
+class TrainingException(UserErrorException):
+    """A training configuration (HyperDrive, estimator, sampling, policy) cannot be used.
+
+    v1 raised ``TrainingException`` / ``AzureMLException`` for these.
+    """
+
+
+class SnapshotException(UserErrorException):
+    """The source directory of a submitted run cannot be snapshotted (too big, too many files)."""
 
 
 class NotSupportedLocallyError(AmlHandsOnError, NotImplementedError):
