@@ -5,6 +5,11 @@ folder first on ``sys.path`` (as ``python SCRIPT.py`` would), after
 :func:`amlhandson.compat.install`. Processes it starts inherit the layer
 (``AMLHANDSON_COMPAT``). ``--force`` replaces a real Azure ML SDK.
 
+The script's ``__main__`` module keeps this runner's module spec (as ``python -m``
+does), so processes that :mod:`multiprocessing` *spawns* (a local Dask cluster's
+workers, for ``AmlCompute``) do not run the 2019 script again from the top: v1
+scripts have no ``if __name__ == "__main__":`` guard.
+
 Example (in a shell)::
 
     python -m amlhandson.compat train.py --regularization 0.5
@@ -12,13 +17,31 @@ Example (in a shell)::
 
 from __future__ import annotations
 
+import builtins
+import importlib.machinery
 import os
-import runpy
 import sys
+import types
 
 from . import install
 
 USAGE = "usage: python -m amlhandson.compat [--force] SCRIPT.py [ARGS ...]"
+
+
+def _run_as_main(script: str) -> None:
+    with open(script, "rb") as handle:
+        code = compile(handle.read(), script, "exec", dont_inherit=True)
+    module = types.ModuleType("__main__")
+    module.__file__ = script
+    module.__builtins__ = builtins  # type: ignore[attr-defined]
+    module.__spec__ = importlib.machinery.ModuleSpec("amlhandson.compat.__main__", None)
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = module
+    try:
+        exec(code, module.__dict__)
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.argv = argv
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
     try:
-        runpy.run_path(script, run_name="__main__")
+        _run_as_main(script)
     except SystemExit as exc:
         code = exc.code
         if code is None or isinstance(code, int):

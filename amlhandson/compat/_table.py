@@ -244,15 +244,20 @@ _add(V1Module("azureml.data.tabular_dataset", names={"TabularDataset": _w()}))
 _add(V1Module("azureml.data.abstract_dataset", names={"AbstractDataset": _w()}))
 _add(V1Module("azureml.data.dataset_consumption_config", names={"DatasetConsumptionConfig": _w()}))
 _add(V1Module("azureml.data.azure_storage_datastore", names={
-    "AzureBlobDatastore": _w("amlhandson.core.datastore:AzureBlobDatastore",
-                             "Blob コンテナーではなくワークスペースの中のフォルダーです"),
-    "AzureFileDatastore": _w("amlhandson.core.datastore:AzureFileDatastore",
-                             "ファイル共有ではなくワークスペースの中のフォルダーです"),
+    "AzureBlobDatastore": _w("amlhandson.core.datastore:Datastore",
+                             "種類ごとのクラスはなく Datastore 1 つです (中身はフォルダー)"),
+    "AzureFileDatastore": _w("amlhandson.core.datastore:Datastore",
+                             "種類ごとのクラスはなく Datastore 1 つです (中身はフォルダー)"),
+}))
+_add(V1Module("azureml.data.azure_data_lake_datastore", names={
+    "AzureDataLakeGen2Datastore": _w("amlhandson.core.datastore:Datastore",
+                                     "Datastore.register_azure_data_lake_gen2 はフォルダーか "
+                                     "fsspec の URL を指します"),
+    "AzureDataLakeDatastore": _c("Azure Data Lake Storage Gen1", _CLOUD_STORE),
 }))
 for _sub, _what in (("azure_sql_database_datastore", "Azure SQL Database"),
                     ("azure_postgre_sql_datastore", "Azure Database for PostgreSQL"),
                     ("azure_my_sql_datastore", "Azure Database for MySQL"),
-                    ("azure_data_lake_datastore", "Azure Data Lake Storage"),
                     ("hdfs_datastore", "HDFS"), ("dbfs_datastore", "Databricks File System")):
     _add(V1Module(f"azureml.data.{_sub}", status=CLOUD, any_name=True,
                   concept=f"{_what} のデータストア", note=_CLOUD_STORE))
@@ -265,7 +270,8 @@ _add(V1Module("azureml.pipeline", names={}))
 _add(V1Module("azureml.pipeline.core", names={
     "Pipeline": _w(), "PipelineData": _w(), "PipelineParameter": _w(), "PipelineStep": _w(),
     "Schedule": _w(), "ScheduleRecurrence": _w(), "TimeZone": _w(),
-    "PipelineRun": _w(f"{_PIPE}.run:PipelineRun"), "StepRun": _w(f"{_PIPE}.run:StepRun"),
+    "PipelineRun": _w(f"{_PIPE}.pipeline_run:PipelineRun"),
+    "StepRun": _w(f"{_PIPE}.step_run:StepRun"),
     "StepSequence": _a("step.run_after(other) で順番を決める"),
     "PublishedPipeline": _c("パイプラインの公開 (REST エンドポイント)",
                             "Experiment(ws, name).submit(pipeline) か Schedule"),
@@ -279,7 +285,9 @@ _add(V1Module("azureml.pipeline.core", names={
 _add(V1Module("azureml.pipeline.core.graph", names={
     "PipelineParameter": _w(), "PipelineData": _w(f"{_PIPE}:PipelineData")}))
 _add(V1Module("azureml.pipeline.core.pipeline", names={"Pipeline": _w()}))
-_add(V1Module("azureml.pipeline.core.run", names={"PipelineRun": _w(), "StepRun": _w()}))
+_add(V1Module("azureml.pipeline.core.run", names={
+    "PipelineRun": _w(f"{_PIPE}.pipeline_run:PipelineRun"),
+    "StepRun": _w(f"{_PIPE}.step_run:StepRun")}))
 _add(V1Module("azureml.pipeline.core.schedule", names={
     "Schedule": _w(), "ScheduleRecurrence": _w(), "TimeZone": _w()}))
 _add(V1Module("azureml.pipeline.steps", names={
@@ -354,7 +362,7 @@ _add(V1Module("azureml.telemetry", ("amlhandson.compat.v1.telemetry",), names={
     "set_diagnostics_collection": _w(note="何も送りません (受け取るだけ)"),
     "get_diagnostics_collection_info": _w(note="送信は常にオフです"),
 }))
-_add(V1Module("azureml.opendatasets", ("amlhandson.opendatasets", "amlhandson.compat.v1.opendatasets"),
+_add(V1Module("azureml.opendatasets", ("amlhandson.compat.v1.opendatasets",),
               status=CLOUD, any_name=True, concept="Azure Open Datasets (MNIST 以外)",
               note="データをファイルで用意して Dataset.File.from_files / pandas で読む", names={
                   "MNIST": _w(note="amlhandson.datasets.mnist から (ミラー、検証、オフライン用サンプル)"),

@@ -21,7 +21,7 @@ from amlhandson.exceptions import (
     V1ModuleNotFoundError,
 )
 
-from .conftest import REPO, child_env
+from .conftest import REPO, SHARED_MNIST, child_env, module_exists
 
 
 def _python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
@@ -281,20 +281,36 @@ def test_notes_are_given_once_and_point_at_user_code(layer) -> None:
     assert all(w.filename == __file__ for w in notes)
 
 
-def test_opendatasets_mnist_until_the_dataset_module_exists(layer, tmp_path: Path) -> None:
+def test_opendatasets_mnist_as_the_end_2019_tutorial_used_it(layer, ws, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    if SHARED_MNIST.is_dir():
+        monkeypatch.setenv("AMLHANDSON_MNIST_MIRROR", str(SHARED_MNIST))
+    import glob
+
     from azureml.opendatasets import MNIST
 
-    import amlhandson.compat.v1.opendatasets as fallback
+    from amlhandson.compat.v1.opendatasets import MnistFileDataset
     from amlhandson.datasets.mnist import REMOTE_NAMES
 
-    dataset = MNIST.get_file_dataset()
-    if MNIST is fallback.MNIST:
-        paths = dataset.download(tmp_path / "data", overwrite=True)
-        assert sorted(Path(p).name for p in paths) == sorted(REMOTE_NAMES.values())
-        with pytest.raises(UserErrorException, match="overwrite=True"):
-            dataset.download(tmp_path / "data")
-        with pytest.raises(NotAvailableInAmlHandsOnError, match="amlhandson.core.dataset"):
-            dataset.register(workspace=None, name="mnist")
+    data_folder = os.path.join(str(tmp_path), "data")
+    os.makedirs(data_folder, exist_ok=True)
+    mnist_file_dataset = MNIST.get_file_dataset()
+    mnist_file_dataset.download(data_folder, overwrite=True)
+    found = glob.glob(os.path.join(data_folder, "**/train-images-idx3-ubyte.gz"), recursive=True)
+    assert len(found) == 1
+    assert sorted(os.listdir(data_folder)) == sorted(REMOTE_NAMES.values())
+    if module_exists("amlhandson.core.dataset"):
+        registered = mnist_file_dataset.register(workspace=ws, name="mnist_opendataset",
+                                                 description="training and test dataset",
+                                                 create_new_version=True)
+        assert registered.name == "mnist_opendataset"
+    stand_in = MnistFileDataset()  # the stand-in used before amlhandson.data existed
+    assert sorted(Path(p).name for p in stand_in.download(tmp_path / "other")) == sorted(
+        REMOTE_NAMES.values())
+    with pytest.raises(UserErrorException, match="overwrite=True"):
+        stand_in.download(tmp_path / "other")
+    with pytest.raises(NotAvailableInAmlHandsOnError, match="amlhandson.core.dataset"):
+        stand_in.register(workspace=ws, name="mnist")
     from azureml.opendatasets import Diabetes
     with pytest.raises(NotSupportedLocallyError, match="Open Datasets"):
         Diabetes.get_tabular()

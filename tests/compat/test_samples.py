@@ -113,24 +113,30 @@ def test_mnist_tutorial_train_py(run_sample, v1_workspace, v1_folder: Path) -> N
 
 
 # ---- cases that wait for modules being built elsewhere ------------------------------------
-@waits_for("amlhandson.core.script_run_config", "amlhandson.core.runconfig")
+_HOST = "amlhandson.core.compute._host"  # starts submitted scripts (ScriptRunConfig, trials, steps)
+
+
+@waits_for("amlhandson.core.script_run_config", "amlhandson.core.runconfig", runner=_HOST)
 def test_script_run_config_on_local(run_sample, v1_folder: Path) -> None:
     _small_mnist(v1_folder / "data")
     proc = run_sample("script_run_config", script="main.py", timeout=400)
     assert "STATUS Completed" in proc.stdout and "accuracy" in proc.stdout
 
 
-@waits_for("amlhandson.train.sklearn", "amlhandson.train.hyperdrive", "amlhandson.core.compute")
+@waits_for("amlhandson.train.sklearn", "amlhandson.train.hyperdrive", "amlhandson.core.compute",
+           runner=_HOST)
 def test_estimator_with_hyperdrive(run_sample) -> None:
     proc = run_sample("hyperdrive_sklearn", script="main.py", timeout=600)
     assert "BEST" in proc.stdout and "MODEL sklearn_diabetes 1" in proc.stdout
 
 
 @waits_for("amlhandson.pipeline.core", "amlhandson.pipeline.steps", "amlhandson.core.compute",
-           "amlhandson.core.datastore")
+           "amlhandson.core.datastore", runner=_HOST,
+           catalog=("ScriptRunConfig", "RunConfiguration"))
 def test_pipeline_with_named_data(run_sample) -> None:
     proc = run_sample("pipeline_steps", script="main.py", timeout=600)
-    assert "STEP train Completed" in proc.stdout and "STEP prep Completed" in proc.stdout
+    steps = [line for line in proc.stdout.splitlines() if line.startswith("STEP ")]
+    assert len(steps) == 2 and all(s.endswith(" Completed") for s in steps), proc.stdout
 
 
 @waits_for("amlhandson.core.dataset", "amlhandson.core.datastore", "amlhandson.opendatasets")

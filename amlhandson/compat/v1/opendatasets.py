@@ -9,12 +9,14 @@ The end-2019 MNIST tutorial took the data from Azure Open Datasets::
                                   recursive=True)[0], False) / 255.0
 
 Here the four files come from :mod:`amlhandson.datasets.mnist` (mirrors,
-checksums, the offline sample) under v1's IDX names. Registering the file
-dataset or mounting it needs :mod:`amlhandson.core.dataset`; without it those
-calls say so.
+checksums, the offline sample), kept under v1's IDX names in
+``$AMLHANDSON_HOME/compat/mnist/``. When :mod:`amlhandson.data` exists,
+``get_file_dataset()`` is a real ``FileDataset`` of those files (``download``,
+``register``, ``as_named_input(...).as_mount()`` as in v1); before, a small
+stand-in that can ``download`` and says what the rest needs.
 
 Example:
-    >>> MNIST.get_file_dataset().to_path()
+    >>> MNIST.get_file_dataset().to_path()  # doctest: +SKIP
     ['/t10k-images-idx3-ubyte.gz', '/t10k-labels-idx1-ubyte.gz', '/train-images-idx3-ubyte.gz', '/train-labels-idx1-ubyte.gz']
 """
 
@@ -93,18 +95,39 @@ class MnistFileDataset:
         return f"FileDataset (MNIST, amlhandson.datasets.mnist): {self.to_path()}"
 
 
+def idx_files() -> list[str]:
+    """The four verified MNIST files under v1's IDX names, in the layer's cache folder."""
+    from ... import _atomic, _paths
+    from .._shims import _mnist_files
+
+    sources = _mnist_files()
+    folder = _paths.home() / "compat" / "mnist" / "idx"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for key, name in sorted(_names().items(), key=lambda kv: kv[1]):
+        target = folder / name
+        source = Path(sources[key])
+        if not target.exists() or target.stat().st_size != source.stat().st_size:
+            _atomic.copy_file(source, target)
+        paths.append(str(target))
+    return paths
+
+
 class MNIST:
     """MNIST as an open dataset (v1: ``azureml.opendatasets.MNIST``).
 
     Example:
-        >>> isinstance(MNIST.get_file_dataset(), MnistFileDataset)
-        True
+        >>> MNIST.get_file_dataset()  # doctest: +SKIP
     """
 
     @classmethod
-    def get_file_dataset(cls, enable_telemetry: bool = True) -> MnistFileDataset:
-        """The four MNIST files as a file dataset (nothing is downloaded yet)."""
-        return MnistFileDataset()
+    def get_file_dataset(cls, enable_telemetry: bool = True) -> Any:
+        """The four MNIST files (v1's IDX names) as a file dataset."""
+        try:
+            from ...data.dataset_factory import FileDatasetFactory
+        except ImportError:
+            return MnistFileDataset()
+        return FileDatasetFactory.from_files(idx_files())
 
     @classmethod
     def get_tabular_dataset(cls, *args: Any, **kwargs: Any) -> Any:
