@@ -22,7 +22,13 @@ __all__ = ["register", "DELEGATED", "cmd_check"]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Check a notebook or script and print the table."""
+    """Check a notebook or script and print the table.
+
+    Example:
+        >>> cmd_check(argparse.Namespace(path="train.py", static=False, timeout=600,
+        ...           kernel="python3", force=False, keep=False, fail_under=100))  # doctest: +SKIP
+        0
+    """
     from ..compat.check import check_path
 
     try:
@@ -44,7 +50,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``compat`` command group."""
+    """Add the ``compat`` command group.
+
+    Example:
+        >>> parser = argparse.ArgumentParser(); register(parser.add_subparsers())
+        >>> parser.parse_args(["compat", "check", "x.py"]).fail_under
+        100.0
+    """
     parser = subparsers.add_parser(
         "compat", help="Azure ML v1 のコードをそのまま動かす互換レイヤー (check, run)",
         description="azureml.* を amlhandson で動かす互換レイヤー")

@@ -65,10 +65,20 @@ __all__ = ["install", "uninstall", "is_installed", "install_from_env", "child_en
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext amlhandson.compat``: :func:`install` in this kernel."""
+    """``%load_ext amlhandson.compat``: :func:`install` in this kernel.
+
+    Example (a notebook cell)::
+
+        %load_ext amlhandson.compat
+    """
     install()
 
 
 def unload_ipython_extension(ipython: Any) -> None:
-    """``%unload_ext amlhandson.compat``: :func:`uninstall`."""
+    """``%unload_ext amlhandson.compat``: :func:`uninstall`.
+
+    Example (a notebook cell)::
+
+        %unload_ext amlhandson.compat
+    """
     uninstall()

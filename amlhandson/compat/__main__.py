@@ -45,7 +45,12 @@ def _run_as_main(script: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the script named by ``argv[0]`` with the layer installed; return its exit code."""
+    """Run the script named by ``argv[0]`` with the layer installed; return its exit code.
+
+    Example:
+        >>> main(["train.py", "--regularization", "0.5"])  # doctest: +SKIP
+        0
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     force = bool(argv) and argv[0] == "--force"
     if force:

@@ -43,7 +43,12 @@ def _detail(item: _table.Name | _table.V1Module) -> str:
 
 
 def render_table() -> str:
-    """Every v1 module and name of the table, with its status, as Markdown."""
+    """Every v1 module and name of the table, with its status, as Markdown.
+
+    Example:
+        >>> render_table().splitlines()[0]
+        '| v1 module or name | status | served by | how it differs / what to use |'
+    """
     lines = ["| v1 module or name | status | served by | how it differs / what to use |",
              "|---|---|---|---|"]
     for name in sorted(_table.MODULES):
@@ -69,7 +74,12 @@ def render_table() -> str:
 
 
 def update(path: str | Path) -> bool:
-    """Rewrite the generated part of ``path``; True when it changed."""
+    """Rewrite the generated part of ``path``; True when it changed.
+
+    Example:
+        >>> update("docs/compat.md")  # doctest: +SKIP
+        False
+    """
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     head, _, rest = text.partition(BEGIN)

@@ -64,7 +64,13 @@ def absent_message(v1_name: str, instead: str) -> str:
 
 
 def error_for(v1_name: str, entry: Name | Any) -> Exception:
-    """The error that using ``v1_name`` raises, from its table entry (a Name or a V1Module)."""
+    """The error that using ``v1_name`` raises, from its table entry (a Name or a V1Module).
+
+    Example:
+        >>> from amlhandson.compat._table import Name, ABSENT
+        >>> type(error_for("azureml.x.Y", Name(ABSENT, note="Z"))).__name__
+        'NotAvailableInAmlHandsOnError'
+    """
     if entry.status == CLOUD:
         return NotSupportedLocallyError(cloud_message(v1_name, entry.concept or v1_name,
                                                       entry.note or "なし"))
@@ -113,7 +119,12 @@ def placeholder(module: str, name: str, entry: Name | Any) -> type:
 
 
 def is_placeholder(value: Any) -> bool:
-    """Whether ``value`` is a placeholder made by :func:`placeholder`."""
+    """Whether ``value`` is a placeholder made by :func:`placeholder`.
+
+    Example:
+        >>> is_placeholder(int)
+        False
+    """
     return isinstance(value, _PlaceholderMeta)
 
 
@@ -165,6 +176,10 @@ def note_once(key: str, message: str) -> None:
 
 
 def reset_notes() -> None:
-    """Forget which notes were given (the next :func:`note_once` of each key warns again)."""
+    """Forget which notes were given (the next :func:`note_once` of each key warns again).
+
+    Example:
+        >>> reset_notes()
+    """
     with _lock:
         _noted.clear()

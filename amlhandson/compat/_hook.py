@@ -374,7 +374,17 @@ def _v1_modules() -> list[str]:
 
 
 def install(force: bool = False) -> None:
-    """Turn the layer on (idempotent); see :func:`amlhandson.compat.install`."""
+    """Turn the layer on (idempotent); see :mod:`amlhandson.compat`.
+
+    Raises RealSdkInstalledError when the real Azure ML SDK is importable or already
+    imported, unless ``force`` (or ``AMLHANDSON_COMPAT=force``).
+
+    Example:
+        >>> install(); is_installed()
+        True
+        >>> uninstall()
+        True
+    """
     with _lock:
         if _state.finder is not None:
             return
@@ -407,7 +417,12 @@ def install(force: bool = False) -> None:
 
 
 def uninstall() -> bool:
-    """Turn the layer off and undo everything :func:`install` did; False if it was off."""
+    """Turn the layer off and undo everything :func:`install` did; False if it was off.
+
+    Example:
+        >>> uninstall() if not is_installed() else False
+        False
+    """
     with _lock:
         finder = _state.finder
         if finder is None:
@@ -430,7 +445,12 @@ def uninstall() -> bool:
 
 
 def is_installed() -> bool:
-    """Whether the layer is on in this process."""
+    """Whether the layer is on in this process.
+
+    Example:
+        >>> is_installed()
+        False
+    """
     return _state.finder is not None
 
 
@@ -438,6 +458,11 @@ def install_from_env(environ: dict[str, str] | None = None) -> bool:
     """Install the layer when ``AMLHANDSON_COMPAT`` says so (``1`` or ``force``); True if on.
 
     Raises UserErrorException for any other value, so a typo never goes unnoticed.
+
+    Example (the first lines of a process that runs user code)::
+
+        from amlhandson.compat import install_from_env
+        install_from_env()
     """
     value = (os.environ if environ is None else environ).get(ENV_VAR, "").strip().lower()
     if value in _OFF:

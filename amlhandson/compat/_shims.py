@@ -272,6 +272,11 @@ def fetch_mldata(dataname: str, target_name: str = "label", data_name: str = "da
 
     Only MNIST: mldata.org closed in 2018. The 70,000 images come in the original
     files' order (60,000 training images, then 10,000 test images).
+
+    Example (with the layer on)::
+
+        from sklearn.datasets import fetch_mldata
+        mnist = fetch_mldata('MNIST original')      # mnist.data: (70000, 784) uint8
     """
     import numpy as np
     from sklearn.datasets import get_data_home

@@ -230,7 +230,12 @@ class _Scanner(ast.NodeVisitor):
 
 
 def scan_source(source: str, path: str = "<source>", where: Any = None) -> Report:
-    """Scan Python source statically (through the layer, installed for the scan if needed)."""
+    """Scan Python source statically (through the layer, installed for the scan if needed).
+
+    Example:
+        >>> scan_source("import numpy as np; x = np.float(1)").findings[0].status
+        'shim'
+    """
     where = where or (lambda lineno: str(lineno))
     report = Report(path)
     try:
@@ -253,7 +258,12 @@ def scan_source(source: str, path: str = "<source>", where: Any = None) -> Repor
 
 
 def check_script(path: str | os.PathLike[str]) -> Report:
-    """Scan a ``.py`` file statically."""
+    """Scan a ``.py`` file statically.
+
+    Example:
+        >>> check_script("train.py").exit_code  # doctest: +SKIP
+        0
+    """
     text = Path(path).read_text(encoding="utf-8")
     return scan_source(text, str(path))
 
@@ -296,7 +306,11 @@ def installs_sdk_only(source: str) -> bool:
 
 
 def check_notebook_static(path: str | os.PathLike[str]) -> Report:
-    """Scan a notebook's code cells statically (no kernel)."""
+    """Scan a notebook's code cells statically (no kernel).
+
+    Example:
+        >>> check_notebook_static("tutorial.ipynb").render()  # doctest: +SKIP
+    """
     path = Path(path)
     notebook = _read_notebook(path)
     report = Report(str(path), unit="行")
@@ -347,7 +361,11 @@ def _classify(outputs: list[dict[str, Any]]) -> tuple[str, str]:
 def check_notebook(path: str | os.PathLike[str], *, timeout: int = 600,
                    kernel_name: str = "python3", force: bool = False,
                    keep: bool = False) -> Report:
-    """Run a notebook cell by cell in a scratch copy with the layer on; report each cell."""
+    """Run a notebook cell by cell in a scratch copy with the layer on; report each cell.
+
+    Example:
+        >>> print(check_notebook("tutorial.ipynb", timeout=300).render())  # doctest: +SKIP
+    """
     try:
         import nbformat
         from nbclient import NotebookClient
@@ -410,6 +428,10 @@ def check_path(path: str | os.PathLike[str], *, static: bool = False, timeout: i
     """Check a ``.py`` (static) or ``.ipynb`` (run, or ``static``) file.
 
     Raises UserErrorException for a missing file or another kind of file.
+
+    Example:
+        >>> check_path("tutorial.ipynb", fail_under=90).exit_code  # doctest: +SKIP
+        0
     """
     path = Path(path)
     if not path.is_file():

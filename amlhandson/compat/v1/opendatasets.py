@@ -96,7 +96,12 @@ class MnistFileDataset:
 
 
 def idx_files() -> list[str]:
-    """The four verified MNIST files under v1's IDX names, in the layer's cache folder."""
+    """The four verified MNIST files under v1's IDX names, in the layer's cache folder.
+
+    Example:
+        >>> [Path(p).name for p in idx_files()][:1]  # doctest: +SKIP
+        ['t10k-images-idx3-ubyte.gz']
+    """
     from ... import _atomic, _paths
     from .._shims import _mnist_files
 

@@ -20,7 +20,11 @@ __all__ = ["set_diagnostics_collection", "get_diagnostics_collection_info"]
 
 def set_diagnostics_collection(send_diagnostics: bool = True, verbose: bool = False,
                                reset: bool = False, path: Any = None) -> None:
-    """Accepted as a no-op: amlhandson collects and sends no diagnostics."""
+    """Accepted as a no-op: amlhandson collects and sends no diagnostics.
+
+    Example:
+        >>> set_diagnostics_collection(send_diagnostics=False)
+    """
     if send_diagnostics:
         note_once("telemetry", "set_diagnostics_collection(send_diagnostics=True) を受け取り"
                                "ました。amlhandson は診断データを集めず、どこにも送りません。")
@@ -28,5 +32,10 @@ def set_diagnostics_collection(send_diagnostics: bool = True, verbose: bool = Fa
 
 def get_diagnostics_collection_info(component_name: str | None = None,
                                     path: Any = None) -> dict[str, Any]:
-    """Always off: ``{'send_diagnostics': False, 'path': None}``."""
+    """Always off: ``{'send_diagnostics': False, 'path': None}``.
+
+    Example:
+        >>> get_diagnostics_collection_info()["send_diagnostics"]
+        False
+    """
     return {"send_diagnostics": False, "path": None}
