@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import importlib
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from amlhandson.exceptions import NotAvailableInAmlHandsOnError, V1CompatNote
 
-from .conftest import SHARED_MNIST
+from .conftest import SHARED_MNIST, child_env
 
 
 def _notes(caught: list) -> list[str]:
@@ -159,10 +160,22 @@ def test_v1_members_on_amlhandson_classes(layer, ws) -> None:
 
     with pytest.raises(NotAvailableInAmlHandsOnError, match="Model.deploy"):
         Webservice.deploy_from_model(workspace=ws, name="x", models=[], image_config=None)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        run = Run.get_submitted_run()
-    assert run is Run.get_context() and "get_context" in _notes(caught)[0]
-    run.complete()
+    assert Run.get_submitted_run.__doc__ == "v1's ``get_submitted_run``: ``Run.get_context()``."
     layer.uninstall()
     assert not hasattr(Run, "get_submitted_run") and not hasattr(Webservice, "deploy_from_model")
+
+
+def test_get_submitted_run_is_the_context_run(tmp_path: Path) -> None:
+    # in a child process: Run.get_context() keeps its run for the whole process
+    code = ("import warnings; warnings.simplefilter('error', UserWarning)\n"
+            "import amlhandson.compat; amlhandson.compat.install()\n"
+            "from azureml.core.run import Run\n"
+            "try:\n    Run.get_submitted_run()\nexcept Warning as w:\n    print('note:', w)\n"
+            "warnings.simplefilter('ignore')\n"
+            "run = Run.get_submitted_run()\n"
+            "print(run is Run.get_context(), run.id.startswith('OfflineRun_'))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path,
+                          env=child_env(tmp_path / "home"), capture_output=True, text=True,
+                          timeout=120)
+    lines = proc.stdout.splitlines()
+    assert "Run.get_context()" in lines[0] and lines[1] == "True True", proc.stderr
