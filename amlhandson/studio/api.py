@@ -1,0 +1,344 @@
+"""The studio's JSON API (``<base_url>studio/api/...``), documented in docs/studio.md.
+
+Reads are GET and paginate (``offset``, ``limit`` ≤ 500; replies
+``{"total", "offset", "limit", "items"}``). The only writes are the explicit
+actions: create a workspace, cancel a run, delete a service, send a test call.
+Errors are ``{"message", "reason"}`` with 400 / 404 / 409.
+
+Example (with the server's token)::
+
+    curl -H "Authorization: token $T" http://127.0.0.1:8888/studio/api/workspaces
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tornado import web
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+from . import _data, _render
+from ._web import SEGMENT, WS, ApiHandler
+
+__all__ = ["ROUTES", "INLINE_TYPES"]
+
+A = WS.replace("studio/ws/", "studio/api/ws/", 1)
+#: File types shown inline (images); everything else is sent as text or as a download.
+INLINE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                ".gif": "image/gif", ".webp": "image/webp"}
+_SCORE_TIMEOUT = 120.0
+
+
+class _Api(ApiHandler):
+    async def workspace(self, rg: str, name: str) -> Any:
+        return await self.blocking(_data.open_workspace, rg, name)
+
+    def paging(self, default: int = 50) -> tuple[int, int]:
+        return self.arg_int("offset", 0), self.arg_int("limit", default, 1, _data.MAX_LIMIT)
+
+
+class WorkspacesApi(_Api):
+    """GET: every workspace. POST ``{name, subscription_id, resource_group, location}``: create."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        offset, limit = self.paging()
+        items = await self.blocking(_data.list_workspaces)
+        self.send(_data.page(items, offset, limit))
+
+    @web.authenticated
+    async def post(self) -> None:
+        form = self.body_json()
+        self.send(await self.blocking(_data.create_workspace, form), status=201)
+
+
+class WorkspaceApi(_Api):
+    """GET: the workspace's details and counts."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str) -> None:
+        ws = await self.workspace(rg, name)
+        self.send(await self.blocking(_data.workspace_details, ws))
+
+
+class ConfigJsonApi(_Api):
+    """GET: the workspace's ``config.json`` as a download."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str) -> None:
+        ws = await self.workspace(rg, name)
+        self.set_header("Content-Disposition", 'attachment; filename="config.json"')
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(_data.config_json(ws), indent=4) + "\n")
+
+
+class ExperimentsApi(_Api):
+    """GET: experiments with run counts, status counts and latest activity."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str) -> None:
+        ws = await self.workspace(rg, name)
+        offset, limit = self.paging()
+        self.send(_data.page(await self.blocking(_data.list_experiments, ws), offset, limit))
+
+
+class RunsApi(_Api):
+    """GET: one page of an experiment's runs (``status``, ``tag``, ``range``, ``sort``, ``desc``,
+    ``columns`` as on the runs page)."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str, experiment: str) -> None:
+        ws = await self.workspace(rg, name)
+        query = await self.blocking(_data.RunQuery.parse, self.args())
+        offset, limit = self.paging()
+        self.send(await self.blocking(_data.list_runs, ws, experiment, query, offset, limit))
+
+
+class RunApi(_Api):
+    """GET: one run (status, times, details, metric summaries and charts, files, children).
+
+    ``?charts=0`` leaves the SVG charts out (what the live refresh polls).
+    """
+
+    @web.authenticated
+    async def get(self, rg: str, name: str, run_id: str) -> None:
+        ws = await self.workspace(rg, name)
+        detail = await self.blocking(_data.run_detail, ws, run_id)
+        charts = self.args().get("charts", ["1"])[-1] != "0"
+        self.send(await self.blocking(_render.run_view, detail, charts=charts))
+
+
+class CancelRunApi(_Api):
+    """POST: cancel a run that is still running."""
+
+    @web.authenticated
+    async def post(self, rg: str, name: str, run_id: str) -> None:
+        ws = await self.workspace(rg, name)
+        self.send(await self.blocking(_data.cancel_run, ws, run_id))
+
+
+class MetricApi(_Api):
+    """GET: exact values of one metric, paged; ``?format=csv`` or ``json`` downloads them all."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str, run_id: str, metric: str) -> None:
+        ws = await self.workspace(rg, name)
+        fmt = self.args().get("format", [""])[-1]
+        if fmt not in ("", "csv", "json"):
+            raise web.HTTPError(400, "format は csv か json です。")
+        if not fmt:
+            offset, limit = self.paging(100)
+            self.send(await self.blocking(_data.metric_values, ws, run_id, metric, offset, limit))
+            return
+        data = await self.blocking(_data.metric_values, ws, run_id, metric, 0, 10**12)
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in metric) or "metric"
+        self.set_header("Content-Disposition", f'attachment; filename="{safe}.{fmt}"')
+        if fmt == "json":
+            self.send(data)
+            return
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["index", *data["columns"]])
+        for i, item in enumerate(data["items"]):
+            cells = [item[c] for c in data["columns"]] if isinstance(item, dict) else [item]
+            writer.writerow([i, *cells])
+        self.set_header("Content-Type", "text/csv; charset=UTF-8")
+        self.finish(buf.getvalue())
+
+
+class FilesApi(_Api):
+    """GET: the run's file names (paged)."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str, run_id: str) -> None:
+        ws = await self.workspace(rg, name)
+        run = await self.blocking(_data.find_run, ws, run_id)
+        offset, limit = self.paging(200)
+        self.send(_data.page(await self.blocking(run.get_file_names), offset, limit))
+
+
+class FileApi(_Api):
+    """GET: one run file. Images inline; anything else as plain text, or ``?download=1``.
+
+    Never served as HTML or SVG from the server's origin: ``nosniff`` and a
+    sandbox CSP stop a run file from running script in the studio.
+    """
+
+    @web.authenticated
+    async def get(self, rg: str, name: str, run_id: str, file_name: str) -> None:
+        ws = await self.workspace(rg, name)
+        path = await self.blocking(_data.run_file, ws, run_id, file_name)
+        download = self.args().get("download", ["0"])[-1] not in ("0", "")
+        await self.send_file(path, Path(file_name).name, download)
+
+    async def send_file(self, path: Path, filename: str, download: bool) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", "sandbox; default-src 'none'")
+        kind = INLINE_TYPES.get(path.suffix.lower())
+        ascii_name = "".join(ch if 32 < ord(ch) < 127 and ch not in '"\\;' else "_"
+                             for ch in filename)
+        if download:
+            self.set_header("Content-Type", "application/octet-stream")
+            self.set_header("Content-Disposition", f'attachment; filename="{ascii_name}"')
+        elif kind is not None:
+            self.set_header("Content-Type", kind)
+        else:
+            self.set_header("Content-Type", "text/plain; charset=UTF-8")
+        with open(path, "rb") as fh:
+            while chunk := fh.read(256 * 1024):
+                self.write(chunk)
+                await self.flush()
+        self.finish()
+
+
+class CompareApi(_Api):
+    """GET ``?runs=a,b,...``: the runs' last values, series and tags side by side."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str) -> None:
+        ws = await self.workspace(rg, name)
+        run_ids = [r for v in self.args().get("runs", []) for r in v.split(",") if r.strip()]
+        if not run_ids or len(run_ids) > 50:
+            raise web.HTTPError(400, "runs=ID,ID,... で 1〜50 個の Run を指定してください。")
+        self.send(await self.blocking(_data.compare_runs, ws, run_ids))
+
+
+class ModelsApi(_Api):
+    """GET: registered model versions (``?name=`` for one model)."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str) -> None:
+        ws = await self.workspace(rg, name)
+        offset, limit = self.paging()
+        model = self.args().get("name", [None])[-1]
+        self.send(_data.page(await self.blocking(_data.list_models, ws, model), offset, limit))
+
+
+class ModelDownloadApi(FileApi):
+    """GET: the model's registered file (a folder comes as a zip), hash-checked."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str, model: str, version: str) -> None:  # type: ignore[override]
+        ws = await self.workspace(rg, name)
+        if not version.isdigit():
+            raise web.HTTPError(400, "version は整数です。")
+        tmp = Path(tempfile.mkdtemp(prefix="amlhandson-studio-"))
+        try:
+            path = await self.blocking(_data.model_file, ws, model, int(version), tmp)
+            if path.is_dir():
+                archive = await self.blocking(shutil.make_archive, str(tmp / path.name), "zip",
+                                              root_dir=path)
+                path = Path(archive)
+            await self.send_file(path, path.name, True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class EndpointsApi(_Api):
+    """GET: deployed web services with state and URIs."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str) -> None:
+        ws = await self.workspace(rg, name)
+        offset, limit = self.paging()
+        self.send(_data.page(await self.blocking(_data.list_services, ws), offset, limit))
+
+
+class EndpointApi(_Api):
+    """GET: one service with the end of its log. DELETE: stop and remove it."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str, service: str) -> None:
+        ws = await self.workspace(rg, name)
+        lines = self.arg_int("lines", 200, 0, 5000)
+        self.send(await self.blocking(_data.service_detail, ws, service, lines))
+
+    @web.authenticated
+    async def delete(self, rg: str, name: str, service: str) -> None:
+        ws = await self.workspace(rg, name)
+        self.send(await self.blocking(_data.delete_service, ws, service))
+
+
+class SwaggerApi(_Api):
+    """GET: the service's ``swagger.json`` (404 with the service's message when it has none)."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str, service: str) -> None:
+        ws = await self.workspace(rg, name)
+        uri = await self.blocking(_data.swagger_uri, ws, service)
+        if uri is None:
+            raise web.HTTPError(409, "サービスはまだ起動していません。")
+        try:
+            response = await AsyncHTTPClient().fetch(uri, request_timeout=30, raise_error=False)
+        except OSError as exc:
+            raise web.HTTPError(502, "サービスに接続できません: %s", exc) from exc
+        if response.code != 200:
+            raise web.HTTPError(404 if response.code == 404 else 502, "%s",
+                                (response.body or b"").decode("utf-8", "replace")[:500]
+                                or "swagger.json がありません。")
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(response.body)
+
+
+class ScoreApi(_Api):
+    """POST a JSON body: sent as is to the service's ``/score``; the reply is reported.
+
+    Answer: ``{"status", "body", "json", "elapsed_ms"}`` (``json`` is the parsed
+    body or ``null``), whatever status the service gave.
+    """
+
+    @web.authenticated
+    async def post(self, rg: str, name: str, service: str) -> None:
+        ws = await self.workspace(rg, name)
+        body = self.request.body or b""
+        try:
+            json.loads(body)
+        except ValueError:
+            raise web.HTTPError(400, "送る本文が JSON ではありません。例: {\"data\": [[1, 2, 3]]}") \
+                from None
+        uri, headers = await self.blocking(_data.scoring_target, ws, service)
+        start = time.perf_counter()
+        try:
+            response = await AsyncHTTPClient().fetch(HTTPRequest(
+                uri, method="POST", body=body, headers=headers, request_timeout=_SCORE_TIMEOUT,
+                follow_redirects=False), raise_error=False)
+        except (OSError, HTTPClientError) as exc:
+            raise web.HTTPError(502, "サービスに接続できません: %s", exc) from exc
+        elapsed = (time.perf_counter() - start) * 1000
+        text = (response.body or b"").decode("utf-8", "replace")
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if response.code == 599:
+            raise web.HTTPError(502, "サービスに接続できません: %s", response.error)
+        self.send({"status": response.code, "body": text, "json": parsed,
+                   "elapsed_ms": round(elapsed, 1)})
+
+
+ROUTES = [
+    (r"/studio/api/workspaces/?", WorkspacesApi),
+    (rf"/{A}/?", WorkspaceApi),
+    (rf"/{A}/config\.json", ConfigJsonApi),
+    (rf"/{A}/experiments/?", ExperimentsApi),
+    (rf"/{A}/experiments/{SEGMENT}/runs/?", RunsApi),
+    (rf"/{A}/runs/{SEGMENT}/?", RunApi),
+    (rf"/{A}/runs/{SEGMENT}/cancel", CancelRunApi),
+    (rf"/{A}/runs/{SEGMENT}/metrics/{SEGMENT}", MetricApi),
+    (rf"/{A}/runs/{SEGMENT}/files/?", FilesApi),
+    (rf"/{A}/runs/{SEGMENT}/files/(.+)", FileApi),
+    (rf"/{A}/compare/?", CompareApi),
+    (rf"/{A}/models/?", ModelsApi),
+    (rf"/{A}/models/{SEGMENT}/{SEGMENT}/download", ModelDownloadApi),
+    (rf"/{A}/endpoints/?", EndpointsApi),
+    (rf"/{A}/endpoints/{SEGMENT}/?", EndpointApi),
+    (rf"/{A}/endpoints/{SEGMENT}/swagger", SwaggerApi),
+    (rf"/{A}/endpoints/{SEGMENT}/score", ScoreApi),
+]
