@@ -6,7 +6,7 @@ through). Writes (POST / DELETE) also need the XSRF header or the token, which
 the Jupyter server checks before a handler runs.
 
 Example:
-    >>> studio_path("ws", "docs aml", "docs-ws", "runs", "a/b")
+    >>> studio_path("studio", "ws", "docs aml", "docs-ws", "runs", "a/b")
     'studio/ws/docs%20aml/docs-ws/runs/a%2Fb'
 """
 

@@ -19,16 +19,17 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 __all__ = ["StudioServer", "find_studio", "runtime_dir", "write_marker", "remove_marker",
            "workspace_path", "experiment_path", "run_path", "studio_url", "run_url",
-           "workspace_url", "experiment_url", "how_to_start"]
+           "workspace_url", "experiment_url", "how_to_start", "StudioLink"]
 
 _MARKER = "amlhandson-studio-{pid}.json"
 
@@ -182,3 +183,42 @@ def how_to_start() -> str:
     """
     return ("Studio (ローカルのポータル) は起動していません。JupyterLab の Launcher の "
             "「AML Studio」を開くか、ターミナルで `amlhandson studio` を実行してください。")
+
+
+class StudioLink:
+    """A link to a studio page for notebook output (``%aml_studio``): HTML in Jupyter, text elsewhere.
+
+    The HTML link is relative to the page's own server (``<base_url>studio/...``),
+    so it works however the browser reaches JupyterLab; ``frame=True`` also
+    shows the page in an IFrame under the cell.
+
+    Example:
+        >>> print(StudioLink("studio/", server=None))  # doctest: +ELLIPSIS
+        Studio (ローカルのポータル) は起動していません。...
+    """
+
+    def __init__(self, path: str, label: str = "AML Studio で開く", *,
+                 server: StudioServer | None | bool = True, frame: bool = False) -> None:
+        self.path = path
+        self.label = label
+        self.server = find_studio() if server is True else (server or None)
+        self.frame = frame
+
+    @property
+    def url(self) -> str | None:
+        """The absolute URL (``None`` when no studio runs)."""
+        return self.server.link(self.path) if self.server else None
+
+    def __repr__(self) -> str:
+        return f"{self.label}: {self.url}" if self.url else how_to_start()
+
+    def _repr_html_(self) -> str:
+        if self.server is None:
+            return f"<p>{html.escape(how_to_start())}</p>"
+        relative = urlsplit(self.server.url).path.rstrip("/") + "/" + self.path.lstrip("/")
+        out = (f'<a href="{html.escape(relative)}" target="_blank" rel="noopener">'
+               f"{html.escape(self.label)}</a> <code>{html.escape(self.url or '')}</code>")
+        if self.frame:
+            out += (f'<iframe src="{html.escape(relative)}" style="width:100%;height:600px;'
+                    'border:1px solid #ddd"></iframe>')
+        return out
