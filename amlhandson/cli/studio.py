@@ -54,7 +54,8 @@ def server_argv(ip: str, port: int, token: str, base_url: str = "/") -> list[str
     """
     argv = [f"--ServerApp.ip={ip}", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-            f"--ServerApp.base_url={base_url}", "--StudioApp.print_url=True"]
+            f"--ServerApp.base_url={base_url}", "--StudioApp.print_url=True",
+            "--ServerApp.answer_yes=True"]  # one Ctrl-C stops it
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers often run as root
         argv.append("--allow-root")
     return argv
