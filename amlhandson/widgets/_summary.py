@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 import time
 from pathlib import Path
@@ -129,9 +128,9 @@ def _iso(ts: float | None) -> str | None:
 
 # -- reading a run ------------------------------------------------------------------------
 def _metric_kinds(run: Any) -> dict[str, int]:
-    rows = run._store.query(
-        "SELECT name, kind FROM metric_names WHERE run_pk=? ORDER BY rowid", (run._pk,))
-    return dict(rows)
+    from .._store import Store
+
+    return Store.open(run.experiment.workspace.path).metrics.kinds(run.record.pk)
 
 
 def _metrics(run: Any) -> list[dict[str, Any]]:
@@ -176,21 +175,16 @@ def _last_values(run: Any) -> dict[str, Any]:
 
 
 def _times(run: Any) -> tuple[float | None, float | None, float | None]:
-    row = run._row
-    start, end = row.get("start_time"), row.get("end_time")
+    start, end = run.record.start_time, run.record.end_time
     if start is None:
         return None, end, None
     return start, end, (end if end is not None else time.time()) - start
 
 
 def _error_message(run: Any) -> str | None:
-    raw = run._row.get("error")
-    if not raw:
+    error = run.record.error
+    if not error:
         return None
-    try:
-        error = json.loads(raw)
-    except ValueError:
-        return str(raw)
     if isinstance(error, dict):
         message = str(error.get("message", ""))
         kind = error.get("type")
@@ -206,7 +200,7 @@ def _log_tail(run: Any, files: list[str], lines: int) -> tuple[str | None, str |
     candidates += [f for f in files if f.startswith(_LOG_DIRS) and f != DRIVER_LOG
                    and f.endswith((".txt", ".log"))]
     for name in candidates:
-        path = run._folder / name
+        path = run.local_path / name
         try:
             with open(path, "rb") as fh:
                 fh.seek(0, 2)
