@@ -147,6 +147,12 @@ class MetricRepo:
                     _warn_damage(self._db, pk, [mname])
         return result
 
+    def names_in_experiment(self, experiment_pk: int) -> list[str]:
+        """Every scalar metric name of the experiment's top-level runs, sorted (table columns)."""
+        return [n for (n,) in self._db.read(
+            "SELECT DISTINCT m.name FROM metric_last m JOIN runs r ON r.pk=m.run_pk "
+            "WHERE r.experiment_pk=? AND r.parent_pk IS NULL ORDER BY m.name", (experiment_pk,))]
+
     def count_values(self, run_pk: int | None = None) -> int:
         """How many values are stored (of one run, or in the whole workspace)."""
         if run_pk is None:

@@ -1,9 +1,10 @@
 """Everything the studio reads from or does to a workspace, as plain JSON-friendly data.
 
 This is the studio's only way into workspace data: the pages and the JSON API
-call these functions and nothing else. They use the public entity API
-(``Workspace``, ``Experiment``, ``Run``, ``Model``, ``Webservice``), so that a
-later switch to paginated store queries changes this module only.
+call these functions and nothing else. Single objects come from the public
+entity API (``Workspace``, ``Run``, ``Model``, ``Webservice``); the heavy
+listings (10,000 runs) are paginated, filtered and sorted by store operations
+(``store.runs.search``, ``store.metrics.last_values`` ...), one page at a time.
 
 Listings take ``offset`` / ``limit`` and return ``{"total", "offset", "limit",
 "items"}``.
@@ -22,14 +23,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import ArtifactNotFoundError, RunStateError, UserErrorException
+from .._store import IMAGE, LIST, ROW, SCALAR, TABLE, Store
+from ..core._status import reconcile
+from ..exceptions import ArtifactNotFoundError, RunNotFoundError, RunStateError, UserErrorException
 
 __all__ = [
     "IMAGE_PREFIX", "MAX_LIMIT", "page", "list_workspaces", "open_workspace", "create_workspace",
     "workspace_details", "config_json", "list_experiments", "list_runs", "RunQuery",
-    "find_run", "run_detail", "metric_values", "classify_metric", "run_file", "cancel_run",
-    "compare_runs", "list_models", "model_file", "list_services", "service_detail",
-    "delete_service", "scoring_target", "swagger_uri",
+    "find_run", "run_detail", "run_version", "metric_values", "classify_metric", "run_file", "cancel_run",
+    "compare_runs",
 ]
 
 #: How an image metric refers to its file (v1's artifact URI).
@@ -118,58 +120,68 @@ def config_json(ws: Any) -> dict[str, str]:
 
 
 # -- experiments and runs -------------------------------------------------------------------------
-def _experiment(ws: Any, name: str) -> Any:
-    from ..core.experiment import Experiment
-    from ..exceptions import RunNotFoundError
+def _store(ws: Any) -> Store:
+    return Store.open(ws.path)
 
-    if name not in ws.experiments:
+
+def _experiment(ws: Any, name: str) -> Any:
+    record = _store(ws).experiments.get(name)
+    if record is None:
         raise RunNotFoundError(f"experiment {name!r} はワークスペース {ws.name!r} にありません。")
-    return Experiment(ws, name)
+    return record
+
+
+def _reconcile_unfinished(store: Store) -> None:
+    """Mark runs whose process died as Failed before listing (as every read of a run does)."""
+    for record in store.runs.unfinished():
+        reconcile(store, record)
 
 
 def list_experiments(ws: Any) -> list[dict[str, Any]]:
-    """Every experiment with its run count, status counts and latest activity."""
+    """Every experiment with its top-level run count, status counts and latest activity."""
+    store = _store(ws)
+    _reconcile_unfinished(store)
+    pks = {r.name: r.pk for r in store.experiments.list()}
+    statuses = store.runs.status_counts()
     items = []
-    for name, exp in sorted(ws.experiments.items()):
-        count, latest, statuses = 0, None, {}
-        for run in exp.get_runs():
-            count += 1
-            record = run.record
-            stamp = max(t for t in (record.created, record.start_time, record.end_time) if t)
-            latest = stamp if latest is None else max(latest, stamp)
-            statuses[record.status] = statuses.get(record.status, 0) + 1
-        items.append({"name": name, "run_count": count, "latest": latest,
-                      "statuses": statuses})
+    for summary in store.experiments.summaries():
+        counts = statuses.get(pks.get(summary["name"], -1), {})
+        items.append({"name": summary["name"], "run_count": sum(counts.values()),
+                      "latest": summary["latest"], "statuses": counts})
     return items
 
 
-def classify_metric(name: str, value: Any) -> dict[str, Any]:
-    """Describe one ``get_metrics()`` entry: its kind and the values the views need.
+_KIND_NAMES = {SCALAR: "log", LIST: "log_list", ROW: "log_row", TABLE: "log_table",
+               IMAGE: "log_image"}
 
-    Kinds: ``scalar`` (logged once), ``series`` (a list of values), ``table``
-    (``log_row`` / ``log_table``), ``image``.
+
+def classify_metric(name: str, value: Any, kind: int = SCALAR) -> dict[str, Any]:
+    """Describe one metric for the views: ``scalar`` (logged once), ``series``, ``table``, ``image``.
+
+    ``kind`` is the stored kind (``run.log``, ``log_list``, ``log_row`` ...).
 
     Example:
         >>> classify_metric("loss", [0.9, 0.5])["kind"], classify_metric("lr", 0.1)["kind"]
         ('series', 'scalar')
     """
-    def is_image(v: Any) -> bool:
-        return isinstance(v, str) and v.startswith(IMAGE_PREFIX)
-
-    if is_image(value) or (isinstance(value, list) and value and all(map(is_image, value))):
+    how = _KIND_NAMES.get(kind, "log")
+    if kind == IMAGE:
         uris = value if isinstance(value, list) else [value]
-        files = [u.split("/", 4)[-1] for u in uris]
-        return {"name": name, "kind": "image", "files": files, "count": len(files)}
-    if isinstance(value, dict):
+        files = [u.split("/", 4)[-1] if isinstance(u, str) and u.startswith(IMAGE_PREFIX)
+                 else str(u) for u in uris]
+        return {"name": name, "kind": "image", "files": files, "count": len(files), "how": how}
+    if kind in (ROW, TABLE) or isinstance(value, dict):
         columns = {str(k): v if isinstance(v, list) else [v] for k, v in value.items()}
         rows = max((len(v) for v in columns.values()), default=0)
-        return {"name": name, "kind": "table", "columns": columns, "rows": rows}
-    if isinstance(value, list):
-        numbers = [v for v in value[-1000:] if _number(v) is not None]
-        return {"name": name, "kind": "series", "values": value, "count": len(value),
-                "last": value[-1] if value else None,
-                "numeric": bool(numbers) and len(numbers) == min(len(value), 1000)}
-    return {"name": name, "kind": "scalar", "value": value, "last": value, "count": 1}
+        return {"name": name, "kind": "table", "columns": columns, "rows": rows, "how": how}
+    if kind == LIST or isinstance(value, list):
+        values = value if isinstance(value, list) else [value]
+        tail = values[-1000:]
+        numeric = bool(tail) and all(_number(v) is not None or v is None for v in tail)
+        return {"name": name, "kind": "series", "values": values, "count": len(values),
+                "last": values[-1] if values else None, "numeric": numeric, "how": how}
+    return {"name": name, "kind": "scalar", "value": value, "last": value, "count": 1,
+            "how": how}
 
 
 def _number(value: Any) -> float | None:
@@ -184,18 +196,15 @@ def _duration(record: Any) -> float | None:
     return (record.end_time or time.time()) - record.start_time
 
 
-def _row(run: Any) -> dict[str, Any]:
-    record = run.record
-    last = {}
-    for name, value in run.get_metrics().items():
-        entry = classify_metric(name, value)
-        if entry["kind"] in ("scalar", "series"):
-            last[name] = entry["last"]
-    return {"run_id": run.id, "number": run.number, "display_name": run.display_name,
-            "status": record.status, "created": _ts(record.created),
-            "start_time": _ts(record.start_time), "end_time": _ts(record.end_time),
-            "duration": _duration(record), "tags": run.get_tags(), "metrics": last,
-            "type": run.type}
+def _rows(store: Store, records: list[Any], names: list[str] | None = None) -> list[dict]:
+    """Table rows for run records: identity, status, times, tags, last metric values."""
+    pks = [r.pk for r in records]
+    tags = store.runs.tags_of(pks)
+    last = store.metrics.last_values(pks, names)
+    return [{"run_id": r.run_id, "number": r.number, "display_name": r.display_name,
+             "status": r.status, "created": _ts(r.created), "start_time": _ts(r.start_time),
+             "end_time": _ts(r.end_time), "duration": _duration(r), "tags": tags[r.pk],
+             "metrics": last[r.pk], "type": r.type} for r in records]
 
 
 class RunQuery:
@@ -204,7 +213,7 @@ class RunQuery:
     ``status``: one status or ``""``. ``tags``: ``key`` (has the tag) or
     ``key=value``. ``ranges``: ``{metric: (low or None, high or None)}`` on the
     last value. ``sort``: ``number``, ``created``, ``status``, ``duration``,
-    ``metric:<name>`` or ``tag:<key>``.
+    ``display_name``, ``metric:<name>`` or ``tag:<key>``.
 
     Example:
         >>> q = RunQuery.parse({"status": ["Completed"], "tag": ["model=knn"],
@@ -223,7 +232,7 @@ class RunQuery:
 
     @classmethod
     def parse(cls, args: dict[str, list[str]]) -> RunQuery:
-        """Build a query from ``{name: [values]}`` (tornado's ``request.arguments``, decoded)."""
+        """Build a query from ``{name: [values]}`` (the request's query arguments, decoded)."""
         q = cls()
         q.status = (args.get("status") or [""])[-1]
         for tag in args.get("tag", []):
@@ -231,53 +240,18 @@ class RunQuery:
                 key, sep, value = tag.partition("=")
                 q.tags.append((key.strip(), value.strip() if sep else None))
         for spec in args.get("range", []):
-            if not spec.strip():
-                continue
-            name, bounds = _split_range(spec)
-            q.ranges[name] = bounds
+            if spec.strip():
+                name, bounds = _split_range(spec)
+                q.ranges[name] = bounds
         q.sort = (args.get("sort") or ["number"])[-1] or "number"
+        if q.sort.partition(":")[0] not in ("number", "created", "status", "duration",
+                                            "display_name", "metric", "tag"):
+            raise UserErrorException(f"sort={q.sort!r} では並べられません (number, created, status, "
+                                     "duration, display_name, metric:<名前>, tag:<キー>)。")
         q.desc = (args.get("desc") or ["1"])[-1] not in ("0", "false", "")
         if args.get("columns"):
             q.columns = [c for c in ",".join(args["columns"]).split(",") if c.strip()]
         return q
-
-    def matches(self, row: dict[str, Any]) -> bool:
-        """Whether a run row passes the filters."""
-        if self.status and row["status"] != self.status:
-            return False
-        for key, value in self.tags:
-            if key not in row["tags"] or (value is not None and row["tags"][key] != value):
-                return False
-        for name, (low, high) in self.ranges.items():
-            number = _number(row["metrics"].get(name))
-            if number is None or (low is not None and number < low) or \
-                    (high is not None and number > high):
-                return False
-        return True
-
-    def key(self, row: dict[str, Any]) -> tuple:
-        """Sort key: rows without the sorted value go last in either direction."""
-        kind, _, name = self.sort.partition(":")
-        if kind == "metric":
-            value: Any = row["metrics"].get(name)
-        elif kind == "tag":
-            value = row["tags"].get(name)
-        else:
-            value = row.get(kind if kind in ("number", "created", "status", "duration",
-                                              "display_name") else "number")
-        if value is None:
-            return (1, 0, "")
-        number = _number(value)
-        if number is not None:
-            return (0, -number if self.desc else number, "")
-        return (0, 0, str(value)) if not self.desc else (0, 0, _Reverse(str(value)))
-
-
-class _Reverse(str):
-    """A string that sorts backwards (descending text inside an ascending sort)."""
-
-    def __lt__(self, other: str) -> bool:  # type: ignore[override]
-        return str.__gt__(self, other)
 
 
 def _split_range(spec: str) -> tuple[str, tuple[float | None, float | None]]:
@@ -301,31 +275,32 @@ def _split_range(spec: str) -> tuple[str, tuple[float | None, float | None]]:
 
 def list_runs(ws: Any, experiment: str, query: RunQuery | None = None, offset: int = 0,
               limit: int = 50) -> dict[str, Any]:
-    """One page of an experiment's top-level runs, filtered and sorted by ``query``.
+    """One page of an experiment's top-level runs, filtered and sorted by ``query`` in the store.
 
     Besides the page, returns ``metric_names`` and ``tag_keys`` seen in the
     experiment (for column and filter choices) and ``columns``, the metric
-    columns to show.
+    columns to show (the first eight unless chosen).
     """
     query = query or RunQuery()
+    store = _store(ws)
     exp = _experiment(ws, experiment)
-    rows = [_row(run) for run in exp.get_runs()]
-    metric_names = sorted({m for r in rows for m in r["metrics"]})
-    tag_keys = sorted({t for r in rows for t in r["tags"]})
-    rows = [r for r in rows if query.matches(r)]
-    rows.sort(key=query.key)
-    result = page(rows, offset, limit)
-    result["metric_names"] = metric_names
-    result["tag_keys"] = tag_keys
-    result["columns"] = [c for c in query.columns if c in metric_names] \
+    _reconcile_unfinished(store)
+    offset, limit = max(0, int(offset)), max(1, min(int(limit), MAX_LIMIT))
+    sort, _, key = query.sort.partition(":")
+    total, records = store.runs.search(exp.pk, status=query.status or None, tags=query.tags,
+                                       ranges=query.ranges, sort=sort, sort_key=key or None,
+                                       desc=query.desc, limit=limit, offset=offset)
+    metric_names = store.metrics.names_in_experiment(exp.pk)
+    columns = [c for c in query.columns if c in metric_names] \
         if query.columns is not None else metric_names[:8]
-    return result
+    return {"total": total, "offset": offset, "limit": limit, "items": _rows(store, records),
+            "metric_names": metric_names, "tag_keys": store.runs.tag_keys(exp.pk),
+            "columns": columns}
 
 
 def find_run(ws: Any, run_id: str) -> Any:
     """The run with exactly this id (any experiment of ``ws``)."""
     from ..core.run import Run
-    from ..exceptions import RunNotFoundError
 
     run = Run.find(ws, run_id)
     if run.id != run_id:
@@ -333,27 +308,40 @@ def find_run(ws: Any, run_id: str) -> Any:
     return run
 
 
-def _brief(run: Any) -> dict[str, Any]:
+def _metrics(store: Store, run: Any, name: str | None = None) -> list[dict[str, Any]]:
+    kinds = store.metrics.kinds(run.record.pk)
+    values = run.get_metrics(name=name)
+    return [classify_metric(n, values[n], kinds.get(n, SCALAR)) for n in values]
+
+
+def run_version(ws: Any, run_id: str) -> dict[str, Any]:
+    """What the live refresh polls: status and a token that changes when the run page would.
+
+    Cheap on purpose (no metric values are read): the status, how many metric
+    values and names are stored, how many files and children the run has.
+    """
+    run = find_run(ws, run_id)
     record = run.record
-    return {"run_id": run.id, "number": run.number, "display_name": run.display_name,
-            "status": record.status, "duration": _duration(record)}
+    return {"run_id": run.id, "status": record.status, "is_terminal": record.is_terminal,
+            "version": _version(_store(ws), run)}
+
+
+def _version(store: Store, run: Any) -> str:
+    record = run.record
+    children = len(store.runs.list(parent_pk=record.pk))
+    return (f"{record.status}|{store.metrics.count_values(record.pk)}|"
+            f"{len(store.metrics.kinds(record.pk))}|{len(run.get_file_names())}|{children}|"
+            f"{len(run.get_tags())}")
 
 
 def run_detail(ws: Any, run_id: str, *, children_limit: int = 200) -> dict[str, Any]:
     """Everything the run page shows: status, times, details, metrics by kind, files, children."""
     run = find_run(ws, run_id)
+    store = _store(ws)
     details = run.get_details()
     record = run.record
-    metrics = [classify_metric(n, v) for n, v in run.get_metrics().items()]
-    children = []
-    total = 0
-    for child in run.get_children():
-        total += 1
-        if len(children) < children_limit:
-            row = _row(child)
-            children.append(row)
-    parent = run.parent
-    files = run.get_file_names()
+    children = [reconcile(store, r) for r in store.runs.list(parent_pk=record.pk)]
+    parent = store.runs.get(record.parent_pk) if record.parent_pk is not None else None
     status = details["status"]
     return {
         "run_id": run.id, "number": run.number, "name": run.name,
@@ -364,28 +352,23 @@ def run_detail(ws: Any, run_id: str, *, children_limit: int = 200) -> dict[str, 
         "details": details, "tags": details.get("tags", {}),
         "properties": details.get("properties", {}),
         "error": (details.get("error") or {}).get("error"),
-        "metrics": metrics, "files": files,
-        "children": children, "children_total": total,
-        "parent": _brief(parent) if parent is not None else None,
-        "version": _version(status, metrics, files, total),
+        "metrics": _metrics(store, run), "files": run.get_file_names(),
+        "children": _rows(store, children[:children_limit]), "children_total": len(children),
+        "parent": None if parent is None else {
+            "run_id": parent.run_id, "number": parent.number,
+            "display_name": parent.display_name, "status": parent.status},
+        "version": _version(store, run),
     }
-
-
-def _version(status: str, metrics: list[dict[str, Any]], files: list[str], children: int) -> str:
-    """A short token that changes when anything the run page shows changes."""
-    counts = ",".join(f"{m['name']}={m.get('count', m.get('rows', 1))}" for m in metrics)
-    return f"{status}|{counts}|{len(files)}|{children}|{hash(counts) & 0xffff:x}"
 
 
 def metric_values(ws: Any, run_id: str, name: str, offset: int = 0,
                   limit: int = 100) -> dict[str, Any]:
     """The exact values of one metric, one page at a time (``index`` counts from 0)."""
     run = find_run(ws, run_id)
-    metrics = run.get_metrics(name=name)
-    if name not in metrics:
+    found = _metrics(_store(ws), run, name)
+    if not found:
         raise ArtifactNotFoundError(f"Run {run_id} にメトリック {name!r} はありません。")
-    value = metrics[name]
-    entry = classify_metric(name, value)
+    entry = found[0]
     if entry["kind"] == "table":
         cols = entry["columns"]
         rows = [{c: (cols[c][i] if i < len(cols[c]) else None) for c in cols}
@@ -393,7 +376,7 @@ def metric_values(ws: Any, run_id: str, name: str, offset: int = 0,
         result = page(rows, offset, limit)
         result["columns"] = list(cols)
     else:
-        values = value if isinstance(value, list) else [value]
+        values = entry.get("values", entry.get("files", [entry.get("value")]))
         result = page(values, offset, limit)
         result["columns"] = ["value"]
     result["name"], result["kind"] = name, entry["kind"]
@@ -424,82 +407,16 @@ def cancel_run(ws: Any, run_id: str) -> dict[str, Any]:
 
 
 def compare_runs(ws: Any, run_ids: Iterable[str]) -> dict[str, Any]:
-    """Several runs side by side: their rows, every metric's values per run, tag keys."""
+    """Several runs side by side: their rows, every numeric series per run, tag keys."""
+    store = _store(ws)
     runs = []
     for run_id in run_ids:
         run = find_run(ws, run_id)
-        row = _row(run)
-        row["series"] = {}
-        for name, value in run.get_metrics().items():
-            entry = classify_metric(name, value)
-            if entry["kind"] == "series" and entry["numeric"]:
-                row["series"][name] = entry["values"]
+        row = _rows(store, [run.record])[0]
+        row["series"] = {m["name"]: m["values"] for m in _metrics(store, run)
+                         if m["kind"] == "series" and m["numeric"]}
         runs.append(row)
     metric_names = sorted({m for r in runs for m in r["metrics"]} |
                           {m for r in runs for m in r["series"]})
     tag_keys = sorted({t for r in runs for t in r["tags"]})
     return {"runs": runs, "metric_names": metric_names, "tag_keys": tag_keys}
-
-
-# -- models and endpoints -------------------------------------------------------------------------
-def list_models(ws: Any, name: str | None = None) -> list[dict[str, Any]]:
-    """Every registered model version (newest first per name), with the run that produced it."""
-    from ..core.model import Model
-
-    return [m.serialize() for m in Model.list(ws, name=name)]
-
-
-def model_file(ws: Any, name: str, version: int, target_dir: Path) -> Path:
-    """Copy model ``name:version`` (hash-checked) into ``target_dir``; return the copy's path."""
-    from ..core.model import Model
-
-    return Path(Model(ws, name, version=int(version)).download(str(target_dir), exist_ok=True))
-
-
-def list_services(ws: Any) -> list[dict[str, Any]]:
-    """Every deployed web service with its state and URIs."""
-    from ..core.webservice import Webservice
-
-    return [s.serialize() for s in Webservice.list(ws)]
-
-
-def _service(ws: Any, name: str) -> Any:
-    from ..core.webservice import Webservice
-
-    return Webservice(ws, name)
-
-
-def service_detail(ws: Any, name: str, log_lines: int = 200) -> dict[str, Any]:
-    """One service: its details and the end of its log."""
-    service = _service(ws, name)
-    detail = service.serialize()
-    detail["logs"] = service.get_logs(num_lines=log_lines)
-    detail["created"] = service.created_time
-    detail["updated"] = service.updated_time
-    return detail
-
-
-def delete_service(ws: Any, name: str) -> dict[str, Any]:
-    """Stop and remove a service (an explicit action of the portal)."""
-    _service(ws, name).delete()
-    return {"name": name, "state": "deleted"}
-
-
-def scoring_target(ws: Any, name: str) -> tuple[str, dict[str, str]]:
-    """Where to post a test call to service ``name`` and the headers it needs (key if any)."""
-    from ..exceptions import WebserviceException
-
-    service = _service(ws, name)
-    uri = service.scoring_uri
-    if uri is None:
-        raise WebserviceException(f"サービス {name!r} はまだ URI がありません (状態: {service.state})。"
-                                  "service.wait_for_deployment() のあとで試してください。")
-    headers = {"Content-Type": "application/json"}
-    if service.auth_enabled:
-        headers["Authorization"] = f"Bearer {service.get_keys()[0]}"
-    return uri, headers
-
-
-def swagger_uri(ws: Any, name: str) -> str | None:
-    """The service's ``swagger.json`` URI (``None`` before it has a port)."""
-    return _service(ws, name).swagger_uri

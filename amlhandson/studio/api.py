@@ -24,8 +24,9 @@ from typing import Any
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from . import _data, _render
+from . import _data, _registry
 from ._web import SEGMENT, WS, ApiHandler
+from .pages import run_view_cached
 
 __all__ = ["ROUTES", "INLINE_TYPES"]
 
@@ -110,9 +111,17 @@ class RunApi(_Api):
     @web.authenticated
     async def get(self, rg: str, name: str, run_id: str) -> None:
         ws = await self.workspace(rg, name)
-        detail = await self.blocking(_data.run_detail, ws, run_id)
         charts = self.args().get("charts", ["1"])[-1] != "0"
-        self.send(await self.blocking(_render.run_view, detail, charts=charts))
+        self.send(await run_view_cached(self, ws, run_id, charts))
+
+
+class RunVersionApi(_Api):
+    """GET: ``{run_id, status, is_terminal, version}``: what a live page polls (cheap)."""
+
+    @web.authenticated
+    async def get(self, rg: str, name: str, run_id: str) -> None:
+        ws = await self.workspace(rg, name)
+        self.send(await self.blocking(_data.run_version, ws, run_id))
 
 
 class CancelRunApi(_Api):
@@ -218,7 +227,7 @@ class ModelsApi(_Api):
         ws = await self.workspace(rg, name)
         offset, limit = self.paging()
         model = self.args().get("name", [None])[-1]
-        self.send(_data.page(await self.blocking(_data.list_models, ws, model), offset, limit))
+        self.send(_data.page(await self.blocking(_registry.list_models, ws, model), offset, limit))
 
 
 class ModelDownloadApi(FileApi):
@@ -231,7 +240,7 @@ class ModelDownloadApi(FileApi):
             raise web.HTTPError(400, "version は整数です。")
         tmp = Path(tempfile.mkdtemp(prefix="amlhandson-studio-"))
         try:
-            path = await self.blocking(_data.model_file, ws, model, int(version), tmp)
+            path = await self.blocking(_registry.model_file, ws, model, int(version), tmp)
             if path.is_dir():
                 archive = await self.blocking(shutil.make_archive, str(tmp / path.name), "zip",
                                               root_dir=path)
@@ -248,7 +257,7 @@ class EndpointsApi(_Api):
     async def get(self, rg: str, name: str) -> None:
         ws = await self.workspace(rg, name)
         offset, limit = self.paging()
-        self.send(_data.page(await self.blocking(_data.list_services, ws), offset, limit))
+        self.send(_data.page(await self.blocking(_registry.list_services, ws), offset, limit))
 
 
 class EndpointApi(_Api):
@@ -258,12 +267,12 @@ class EndpointApi(_Api):
     async def get(self, rg: str, name: str, service: str) -> None:
         ws = await self.workspace(rg, name)
         lines = self.arg_int("lines", 200, 0, 5000)
-        self.send(await self.blocking(_data.service_detail, ws, service, lines))
+        self.send(await self.blocking(_registry.service_detail, ws, service, lines))
 
     @web.authenticated
     async def delete(self, rg: str, name: str, service: str) -> None:
         ws = await self.workspace(rg, name)
-        self.send(await self.blocking(_data.delete_service, ws, service))
+        self.send(await self.blocking(_registry.delete_service, ws, service))
 
 
 class SwaggerApi(_Api):
@@ -272,7 +281,7 @@ class SwaggerApi(_Api):
     @web.authenticated
     async def get(self, rg: str, name: str, service: str) -> None:
         ws = await self.workspace(rg, name)
-        uri = await self.blocking(_data.swagger_uri, ws, service)
+        uri = await self.blocking(_registry.swagger_uri, ws, service)
         if uri is None:
             raise web.HTTPError(409, "サービスはまだ起動していません。")
         try:
@@ -303,7 +312,7 @@ class ScoreApi(_Api):
         except ValueError:
             raise web.HTTPError(400, "送る本文が JSON ではありません。例: {\"data\": [[1, 2, 3]]}") \
                 from None
-        uri, headers = await self.blocking(_data.scoring_target, ws, service)
+        uri, headers = await self.blocking(_registry.scoring_target, ws, service)
         start = time.perf_counter()
         try:
             response = await AsyncHTTPClient().fetch(HTTPRequest(
@@ -330,6 +339,7 @@ ROUTES = [
     (rf"/{A}/experiments/?", ExperimentsApi),
     (rf"/{A}/experiments/{SEGMENT}/runs/?", RunsApi),
     (rf"/{A}/runs/{SEGMENT}/?", RunApi),
+    (rf"/{A}/runs/{SEGMENT}/version", RunVersionApi),
     (rf"/{A}/runs/{SEGMENT}/cancel", CancelRunApi),
     (rf"/{A}/runs/{SEGMENT}/metrics/{SEGMENT}", MetricApi),
     (rf"/{A}/runs/{SEGMENT}/files/?", FilesApi),

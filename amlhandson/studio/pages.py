@@ -17,12 +17,14 @@ Example (URLs below the server's base URL)::
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlencode
 
 from tornado import web
 
-from . import _data, _render
+from . import _data, _registry, _render
 from ._web import SEGMENT, WS, PageHandler
 
 __all__ = ["ROUTES"]
@@ -31,6 +33,26 @@ _HELPERS = {"fmt_time": _render.fmt_time, "fmt_duration": _render.fmt_duration,
             "fmt_value": _render.fmt_value, "status_class": _render.STATUS_CLASS}
 #: Runs per page of the runs table.
 PAGE_SIZE = 50
+
+
+_views: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+_views_lock = threading.Lock()
+
+
+async def run_view_cached(handler: Any, ws: Any, run_id: str, charts: bool = True) -> dict:
+    """The run page's data, rendered once per change of the run however many browsers poll it."""
+    version = await handler.blocking(_data.run_version, ws, run_id)
+    key = (str(ws.path), run_id, version["version"], charts)
+    with _views_lock:
+        view = _views.get(key)
+    if view is None:
+        detail = await handler.blocking(_data.run_detail, ws, run_id)
+        view = await handler.blocking(_render.run_view, detail, charts=charts)
+        with _views_lock:
+            _views[key] = view
+            while len(_views) > 16:
+                _views.popitem(last=False)
+    return view
 
 
 class _Page(PageHandler):
@@ -69,7 +91,7 @@ class WorkspacePage(_Page):
 
 
 class RunsPage(_Page):
-    """The runs of one experiment: filter, sort, pick metric columns, select to compare."""
+    """The runs of one experiment: filter, sort, pick metric columns, tick runs to compare them."""
 
     @web.authenticated
     async def get(self, rg: str, name: str, experiment: str) -> None:
@@ -110,8 +132,7 @@ class RunPage(_Page):
     @web.authenticated
     async def get(self, rg: str, name: str, run_id: str) -> None:
         ws = await self.workspace(rg, name)
-        detail = await self.blocking(_data.run_detail, ws, run_id)
-        view = await self.blocking(_render.run_view, detail)
+        view = detail = await run_view_cached(self, ws, run_id)
         template = "run_live.html" if self.args().get("partial") == ["live"] else "run.html"
         crumbs = self.crumbs(ws, ("実験", self.url("ws", rg, name, "experiments")),
                              (detail["experiment"],
@@ -180,7 +201,7 @@ class ModelsPage(_Page):
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
         ws = await self.workspace(rg, name)
-        models = await self.blocking(_data.list_models, ws)
+        models = await self.blocking(_registry.list_models, ws)
         self.show("models.html", ws=ws, models=models, crumbs=self.crumbs(ws, ("モデル", None)),
                   title=f"モデル - {ws.name}")
 
@@ -191,7 +212,7 @@ class EndpointsPage(_Page):
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
         ws = await self.workspace(rg, name)
-        services = await self.blocking(_data.list_services, ws)
+        services = await self.blocking(_registry.list_services, ws)
         self.show("endpoints.html", ws=ws, services=services,
                   crumbs=self.crumbs(ws, ("エンドポイント", None)),
                   title=f"エンドポイント - {ws.name}")
@@ -203,7 +224,7 @@ class EndpointPage(_Page):
     @web.authenticated
     async def get(self, rg: str, name: str, service: str) -> None:
         ws = await self.workspace(rg, name)
-        detail = await self.blocking(_data.service_detail, ws, service)
+        detail = await self.blocking(_registry.service_detail, ws, service)
         self.show("endpoint.html", ws=ws, service=detail,
                   crumbs=self.crumbs(ws, ("エンドポイント", self.url("ws", rg, name, "endpoints")),
                                      (service, None)),

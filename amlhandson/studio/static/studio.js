@@ -76,10 +76,11 @@
   function initLive() {
     const body = document.body;
     if (!body.dataset.poll || body.dataset.terminal === "1") return;
-    const interval = 2000;
+    let interval = 2000;
     let stopped = false;
     async function tick() {
       if (stopped) return;
+      const started = performance.now();
       try {
         const r = await call("GET", body.dataset.poll);
         if (r.ok && (r.data.version !== body.dataset.version || r.data.is_terminal)) {
@@ -92,6 +93,8 @@
           if (r.data.is_terminal) { stopped = true; body.dataset.terminal = "1"; return; }
         }
       } catch (e) { /* the server may be restarting: try again later */ }
+      // a slow answer (a huge run) makes the page poll less often
+      interval = Math.max(2000, Math.min(30000, 10 * (performance.now() - started)));
       setTimeout(tick, document.hidden ? interval * 5 : interval);
     }
     setTimeout(tick, interval);
