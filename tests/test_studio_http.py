@@ -133,6 +133,10 @@ def test_run_api_shapes_and_metric_values(studio):
     kinds = {m["name"]: m["kind"] for m in detail["metrics"]}
     assert kinds["loss"] == "series" and kinds["accuracy"] == "scalar"
     assert kinds["k-search"] == "table" and kinds["digits"] == "image"
+    digits = next(m for m in detail["metrics"] if m["name"] == "digits")
+    for name in digits["files"]:
+        image = server.api(f"{WS}/runs/{run}/files/{quote(name, safe='')}")
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
     loss = next(m for m in detail["metrics"] if m["name"] == "loss")
     assert loss["count"] == 30 and "<svg" in loss["chart"] and loss["max"] == 1.0
     assert detail["children_total"] == 2 and detail["status"] == "Completed"

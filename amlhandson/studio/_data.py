@@ -167,7 +167,7 @@ def classify_metric(name: str, value: Any, kind: int = SCALAR) -> dict[str, Any]
     how = _KIND_NAMES.get(kind, "log")
     if kind == IMAGE:
         uris = value if isinstance(value, list) else [value]
-        files = [u.split("/", 4)[-1] if isinstance(u, str) and u.startswith(IMAGE_PREFIX)
+        files = [u.split("/", 5)[-1] if isinstance(u, str) and u.startswith(IMAGE_PREFIX)
                  else str(u) for u in uris]
         return {"name": name, "kind": "image", "files": files, "count": len(files), "how": how}
     if kind in (ROW, TABLE) or isinstance(value, dict):
