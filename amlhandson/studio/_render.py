@@ -87,11 +87,14 @@ def metric_view(metric: dict[str, Any], *, chart: bool = True) -> dict[str, Any]
         view.update(count=len(values), last=metric["last"], head=values[:HEAD_VALUES],
                     tail=values[-HEAD_VALUES:] if len(values) > HEAD_VALUES else [],
                     numeric=bool(metric.get("numeric")))
-        bounds = _min_max(values) if metric.get("numeric") else None
+        drawn: Any = values
+        if metric.get("numeric") and len(values) > 10_000:
+            drawn = _as_array(values)  # once, for both the bounds and the chart
+        bounds = _min_max(drawn) if metric.get("numeric") else None
         if bounds is not None:
             view.update(min=bounds[0], max=bounds[1])
         if chart:
-            svg = line_chart(values, metric["name"], width=420, height=220)
+            svg = line_chart(drawn, metric["name"], width=420, height=220)
             if svg:
                 view["chart"] = svg
     elif kind == "table":
@@ -110,17 +113,27 @@ def metric_view(metric: dict[str, Any], *, chart: bool = True) -> dict[str, Any]
     return view
 
 
-def _min_max(values: list[Any]) -> tuple[float, float] | None:
-    """The smallest and largest finite number of a series (numpy for long ones)."""
-    if len(values) > 10_000:
+def _as_array(values: list[Any]) -> Any:
+    """A long numeric series as a float array (``None`` becomes NaN)."""
+    import numpy as np
+
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return np.asarray([float(v) if _is_number(v) else np.nan for v in values])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (bool, int, float))
+
+
+def _min_max(values: Any) -> tuple[float, float] | None:
+    """The smallest and largest finite number of a series (an array for long ones)."""
+    if not isinstance(values, list):
         import numpy as np
 
-        try:
-            arr = np.asarray(values, dtype=float)
-        except (TypeError, ValueError):
-            arr = np.asarray([v for _, v in numeric_points(values)], dtype=float)
-        arr = arr[np.isfinite(arr)]
-        return (float(arr.min()), float(arr.max())) if arr.size else None
+        finite = values[np.isfinite(values)]
+        return (float(finite.min()), float(finite.max())) if finite.size else None
     finite = [v for _, v in numeric_points(values)]
     return (min(finite), max(finite)) if finite else None
 
