@@ -11,7 +11,8 @@ system's, driven by Playwright):
    of ``--repeat``). Targets: amlhandson warm < 0.5 s and >= 3x faster than
    MLflow.
 2. **Run page with a 1,000,000-point series**: navigation start until the
-   chart is drawn. Target < 1 s.
+   chart is drawn, on the first view (the server renders it; later views of an
+   unchanged run come from its render cache). Target < 1 s.
 3. **20 browsers polling a live run**: the per-call cost of ``run.log`` in a
    training process while 20 pages show its live run page, against the same
    loop with no page open. Target: at most 10 % slower.
@@ -206,10 +207,16 @@ def first_render(context: Any, url: str, selector: str, timeout: float = 120_000
         page.close()
 
 
-def measure(context: Any, url: str, selector: str, repeat: int) -> dict[str, float]:
-    cold = first_render(context, url, selector)
-    warm = [first_render(context, url, selector) for _ in range(repeat)]
-    return {"cold": cold, "warm": statistics.median(warm), "best": min(warm)}
+def measure(context: Any, pages: list[tuple[str, str]], repeat: int) -> list[dict[str, float]]:
+    """Cold (first visit) then ``repeat`` warm visits of each page, interleaved so that every
+    page sees the same machine conditions."""
+    cold = [first_render(context, url, selector) for url, selector in pages]
+    warm: list[list[float]] = [[] for _ in pages]
+    for _ in range(repeat):
+        for i, (url, selector) in enumerate(pages):
+            warm[i].append(first_render(context, url, selector))
+    return [{"cold": c, "warm": statistics.median(w), "best": min(w)}
+            for c, w in zip(cold, warm)]
 
 
 POLL_TRAINER = """
@@ -285,7 +292,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--metrics", type=int, default=20)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--pages", type=int, default=20)
     parser.add_argument("--poll-seconds", type=float, default=20.0)
     parser.add_argument("--data", type=Path,
@@ -306,14 +313,17 @@ def main() -> int:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1400, "height": 900})
             context.new_page().goto(f"{studio_url}studio/?token={token}")  # login cookie
+            time.sleep(5)  # let both servers finish starting (MLflow spawns workers)
             # the same page size on both sides (MLflow shows 100 runs first)
-            ours = measure(context, f"{studio_url}studio/ws/bench/bench-ws/experiments/big"
-                           "?limit=100", "#runs tbody tr", args.repeat)
-            theirs = measure(context, f"{mlflow_url}#/experiments/{info['mlflow_experiment']}"
-                             "/runs?workflowType=machine_learning",
-                             ".ag-center-cols-container [role=row][row-index]", args.repeat)
-            series = measure(context, f"{studio_url}studio/ws/bench/bench-ws/runs/series-1m",
-                             "#metrics svg polyline", args.repeat)
+            ours, theirs = measure(context, [
+                (f"{studio_url}studio/ws/bench/bench-ws/experiments/big?limit=100",
+                 "#runs tbody tr"),
+                (f"{mlflow_url}#/experiments/{info['mlflow_experiment']}"
+                 "/runs?workflowType=machine_learning",
+                 ".ag-center-cols-container [role=row][row-index]")], args.repeat)
+            (series,) = measure(context, [
+                (f"{studio_url}studio/ws/bench/bench-ws/runs/series-1m",
+                 "#metrics svg polyline")], args.repeat)
             context.close()
             poll = polling(browser, studio_url, token, args.data / "home", args.pages,
                            args.poll_seconds)
@@ -331,8 +341,8 @@ def main() -> int:
     print(f"  mlflow ui        : cold {theirs['cold']:.3f} s, warm median {theirs['warm']:.3f} s "
           f"(best {theirs['best']:.3f})")
     print(f"  ratio mlflow / amlhandson (warm): {ratio:.1f}x")
-    print(f"run page, 1,000,000-point series (chart drawn): cold {series['cold']:.3f} s, "
-          f"warm median {series['warm']:.3f} s")
+    print(f"run page, 1,000,000-point series (chart drawn): first view {series['cold']:.3f} s "
+          f"(rendered), later views median {series['warm']:.3f} s (the server's render cache)")
     print(f"run.log with {args.pages} live pages polling ({int(poll['refreshes'])} page refreshes):")
     print(f"  median {poll['polled_median'] * 1e6:.2f} us/call vs {poll['quiet_median'] * 1e6:.2f}"
           f" / {poll['quiet2_median'] * 1e6:.2f} us with no page (x{slowdown_median:.2f})")
@@ -341,7 +351,7 @@ def main() -> int:
           " trainer being descheduled while the machine's 2 cores are shared)")
     checks = [("runs page warm < 0.5 s", ours["warm"] < RUNS_TARGET_S),
               ("runs page >= 3x faster than mlflow ui", ratio >= RATIO_TARGET),
-              ("1M-point run page < 1 s", series["warm"] < SERIES_TARGET_S),
+              ("1M-point run page < 1 s (first, uncached view)", series["cold"] < SERIES_TARGET_S),
               ("20 pages slow run.log <= 10 % (median call)",
                slowdown_median <= POLL_SLOWDOWN_TARGET)]
     for label, ok in checks:
