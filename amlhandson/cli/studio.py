@@ -62,7 +62,11 @@ def server_argv(ip: str, port: int, token: str, base_url: str = "/") -> list[str
 
 
 def cmd_studio(args: argparse.Namespace) -> int:
-    """Check the options, then run the studio until Ctrl-C."""
+    """Check the options, then run the studio until Ctrl-C.
+
+    Example:
+        >>> cmd_studio(build_parser().parse_args(["studio", "--port", "8765"]))  # doctest: +SKIP
+    """
     ip = args.ip
     if not is_loopback(ip) and not args.token:
         print(f"--ip {ip} はこのマシンの外からも接続できるアドレスです。その場合はトークンを必ず "
@@ -83,7 +87,13 @@ def cmd_studio(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the ``studio`` command to the top-level parser."""
+    """Add the ``studio`` command to the top-level parser.
+
+    Example:
+        >>> from amlhandson.cli import build_parser
+        >>> build_parser().parse_args(["studio", "--port", "8765"]).port
+        8765
+    """
     p = sub.add_parser("studio", help="ローカルの AML Studio (ポータル) をブラウザー用に起動する")
     p.add_argument("--port", type=int, default=0, help="ポート番号 (既定: 空いているポート)")
     p.add_argument("--token", default=None,

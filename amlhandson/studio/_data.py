@@ -59,7 +59,12 @@ def _ts(value: float | None) -> float | None:
 
 # -- workspaces ---------------------------------------------------------------------------------
 def list_workspaces() -> list[dict[str, Any]]:
-    """Every workspace on this machine (name, resource group, location, creation time)."""
+    """Every workspace on this machine (name, resource group, location, creation time).
+
+    Example:
+        >>> [w["name"] for w in list_workspaces()]  # doctest: +SKIP
+        ["docs-ws"]
+    """
     from ..core.workspace import Workspace
 
     items = []
@@ -74,7 +79,12 @@ def list_workspaces() -> list[dict[str, Any]]:
 
 
 def open_workspace(resource_group: str, name: str) -> Any:
-    """The existing workspace ``resource_group/name`` (never creates one)."""
+    """The existing workspace ``resource_group/name`` (never creates one).
+
+    Example:
+        >>> open_workspace("docs-aml", "docs-ws").name  # doctest: +SKIP
+        'docs-ws'
+    """
     from ..core.workspace import Workspace
 
     return Workspace(None, resource_group, name)
@@ -85,6 +95,10 @@ def create_workspace(form: dict[str, Any]) -> dict[str, Any]:
 
     ``form`` has ``name``, ``subscription_id``, ``resource_group``, ``location``
     (strings; empty means the default). An existing name is refused.
+
+    Example:
+        >>> create_workspace({"name": "portal-ws", "location": "japaneast"})["location"]  # doctest: +SKIP
+        'japaneast'
     """
     from ..core.workspace import Workspace
 
@@ -105,7 +119,12 @@ def create_workspace(form: dict[str, Any]) -> dict[str, Any]:
 
 
 def workspace_details(ws: Any) -> dict[str, Any]:
-    """The workspace's details (v1's keys) plus counts of experiments, models and services."""
+    """The workspace's details (v1's keys) plus counts of experiments, models and services.
+
+    Example:
+        >>> workspace_details(ws)["experimentCount"]  # doctest: +SKIP
+        2
+    """
     details = ws.get_details()
     details["experimentCount"] = len(ws.experiments)
     details["modelCount"] = len(ws.models)
@@ -114,7 +133,12 @@ def workspace_details(ws: Any) -> dict[str, Any]:
 
 
 def config_json(ws: Any) -> dict[str, str]:
-    """The ``config.json`` that names ``ws`` (what ``ws.write_config()`` writes)."""
+    """The ``config.json`` that names ``ws`` (what ``ws.write_config()`` writes).
+
+    Example:
+        >>> config_json(ws)["workspace_name"]  # doctest: +SKIP
+        'docs-ws'
+    """
     return {"subscription_id": ws.subscription_id, "resource_group": ws.resource_group,
             "workspace_name": ws.name}
 
@@ -138,7 +162,12 @@ def _reconcile_unfinished(store: Store) -> None:
 
 
 def list_experiments(ws: Any) -> list[dict[str, Any]]:
-    """Every experiment with its top-level run count, status counts and latest activity."""
+    """Every experiment with its top-level run count, status counts and latest activity.
+
+    Example:
+        >>> list_experiments(ws)[0]["run_count"]  # doctest: +SKIP
+        3
+    """
     store = _store(ws)
     _reconcile_unfinished(store)
     pks = {r.name: r.pk for r in store.experiments.list()}
@@ -280,6 +309,10 @@ def list_runs(ws: Any, experiment: str, query: RunQuery | None = None, offset: i
     Besides the page, returns ``metric_names`` and ``tag_keys`` seen in the
     experiment (for column and filter choices) and ``columns``, the metric
     columns to show (the first eight unless chosen).
+
+    Example:
+        >>> list_runs(ws, "my-first-experiment", RunQuery.parse({"sort": ["metric:accuracy"]}))["total"]  # doctest: +SKIP
+        3
     """
     query = query or RunQuery()
     store = _store(ws)
@@ -299,7 +332,12 @@ def list_runs(ws: Any, experiment: str, query: RunQuery | None = None, offset: i
 
 
 def find_run(ws: Any, run_id: str) -> Any:
-    """The run with exactly this id (any experiment of ``ws``)."""
+    """The run with exactly this id (any experiment of ``ws``).
+
+    Example:
+        >>> find_run(ws, run.id) == run  # doctest: +SKIP
+        True
+    """
     from ..core.run import Run
 
     run = Run.find(ws, run_id)
@@ -319,6 +357,10 @@ def run_version(ws: Any, run_id: str) -> dict[str, Any]:
 
     Cheap on purpose (no metric values are read): the status, how many metric
     values and names are stored, how many files and children the run has.
+
+    Example:
+        >>> run_version(ws, run.id)["status"]  # doctest: +SKIP
+        'Running'
     """
     run = find_run(ws, run_id)
     record = run.record
@@ -335,7 +377,12 @@ def _version(store: Store, run: Any) -> str:
 
 
 def run_detail(ws: Any, run_id: str, *, children_limit: int = 200) -> dict[str, Any]:
-    """Everything the run page shows: status, times, details, metrics by kind, files, children."""
+    """Everything the run page shows: status, times, details, metrics by kind, files, children.
+
+    Example:
+        >>> [m["kind"] for m in run_detail(ws, run.id)["metrics"]]  # doctest: +SKIP
+        ['series', 'scalar']
+    """
     run = find_run(ws, run_id)
     store = _store(ws)
     details = run.get_details()
@@ -363,7 +410,12 @@ def run_detail(ws: Any, run_id: str, *, children_limit: int = 200) -> dict[str, 
 
 def metric_values(ws: Any, run_id: str, name: str, offset: int = 0,
                   limit: int = 100) -> dict[str, Any]:
-    """The exact values of one metric, one page at a time (``index`` counts from 0)."""
+    """The exact values of one metric, one page at a time (``index`` counts from 0).
+
+    Example:
+        >>> metric_values(ws, run.id, "loss", offset=0, limit=2)["items"]  # doctest: +SKIP
+        [0.9, 0.5]
+    """
     run = find_run(ws, run_id)
     found = _metrics(_store(ws), run, name)
     if not found:
@@ -384,7 +436,12 @@ def metric_values(ws: Any, run_id: str, name: str, offset: int = 0,
 
 
 def run_file(ws: Any, run_id: str, name: str) -> Path:
-    """The path of run file ``name``; only the run's own listed files, never outside its folder."""
+    """The path of run file ``name``; only the run's own listed files, never outside its folder.
+
+    Example:
+        >>> run_file(ws, run.id, "outputs/model.pkl").name  # doctest: +SKIP
+        'model.pkl'
+    """
     run = find_run(ws, run_id)
     if name not in run.get_file_names():
         raise ArtifactNotFoundError(f"Run {run_id} にファイル {name!r} はありません。")
@@ -397,7 +454,12 @@ def run_file(ws: Any, run_id: str, name: str) -> Path:
 
 
 def cancel_run(ws: Any, run_id: str) -> dict[str, Any]:
-    """Cancel a run that has not finished (an explicit action of the portal)."""
+    """Cancel a run that has not finished (an explicit action of the portal).
+
+    Example:
+        >>> cancel_run(ws, run.id)["status"]  # doctest: +SKIP
+        'Canceled'
+    """
     run = find_run(ws, run_id)
     status = run.get_status()
     if status in _TERMINAL:
@@ -407,7 +469,12 @@ def cancel_run(ws: Any, run_id: str) -> dict[str, Any]:
 
 
 def compare_runs(ws: Any, run_ids: Iterable[str]) -> dict[str, Any]:
-    """Several runs side by side: their rows, every numeric series per run, tag keys."""
+    """Several runs side by side: their rows, every numeric series per run, tag keys.
+
+    Example:
+        >>> len(compare_runs(ws, [a.id, b.id])["runs"])  # doctest: +SKIP
+        2
+    """
     store = _store(ws)
     runs = []
     for run_id in run_ids:

@@ -77,7 +77,12 @@ def fmt_value(value: Any, max_len: int = 60) -> str:
 
 
 def metric_view(metric: dict[str, Any], *, chart: bool = True) -> dict[str, Any]:
-    """One metric as the page and the API show it: no raw long lists, a chart where numeric."""
+    """One metric as the page and the API show it: no raw long lists, a chart where numeric.
+
+    Example:
+        >>> metric_view({"name": "lr", "kind": "scalar", "value": 0.1})["value"]
+        0.1
+    """
     kind = metric["kind"]
     view: dict[str, Any] = {"name": metric["name"], "kind": kind}
     if kind == "scalar":
@@ -139,7 +144,12 @@ def _min_max(values: Any) -> tuple[float, float] | None:
 
 
 def run_view(detail: dict[str, Any], *, charts: bool = True) -> dict[str, Any]:
-    """The run page's data: the detail with metric views in place of raw values."""
+    """The run page's data: the detail with metric views in place of raw values.
+
+    Example:
+        >>> run_view(run_detail(ws, run.id))["metrics"][0]["chart"][:4]  # doctest: +SKIP
+        '<svg'
+    """
     view = dict(detail)
     view["metrics"] = [metric_view(m, chart=charts) for m in detail["metrics"]]
     view["details"] = {k: v for k, v in detail["details"].items()
@@ -167,6 +177,10 @@ def compare_view(data: dict[str, Any], x_param: str | None = None,
     """Side-by-side table rows, one overlaid chart per series metric, and a scatter plot.
 
     ``x_param`` is ``tag:<key>`` or ``metric:<name>``; ``y_metric`` a metric name.
+
+    Example:
+        >>> compare_view(compare_runs(ws, ids), "tag:k", "accuracy")["scatter"][:4]  # doctest: +SKIP
+        '<svg'
     """
     runs = data["runs"]
     labels = [f"Run {r['number']}" for r in runs]

@@ -108,7 +108,11 @@ class _Common:
 
 
 class PageHandler(_Common, ExtensionHandlerJinjaMixin, ExtensionHandlerMixin, JupyterHandler):
-    """A studio HTML page (rendered on the server from the same data as the API)."""
+    """A studio HTML page (rendered on the server from the same data as the API).
+
+    Example:
+        >>> PageHandler.page  # used as self.page("runs.html", result=...)  # doctest: +SKIP
+    """
 
     def page(self, template: str, **context: Any) -> None:
         """Render ``template`` with the studio's common context and finish the response."""
@@ -133,7 +137,11 @@ class PageHandler(_Common, ExtensionHandlerJinjaMixin, ExtensionHandlerMixin, Ju
 
 
 class ApiHandler(_Common, ExtensionHandlerMixin, APIHandler):
-    """A studio JSON API call: JSON in, JSON out, errors as ``{"message", "reason"}``."""
+    """A studio JSON API call: JSON in, JSON out, errors as ``{"message", "reason"}``.
+
+    Example:
+        >>> ApiHandler.send  # used as self.send({"total": 0, "items": []})  # doctest: +SKIP
+    """
 
     def send(self, data: Any, status: int = 200) -> None:
         """Finish with ``data`` as JSON (NaN and infinities become null)."""

@@ -46,7 +46,12 @@ class _Api(ApiHandler):
 
 
 class WorkspacesApi(_Api):
-    """GET: every workspace. POST ``{name, subscription_id, resource_group, location}``: create."""
+    """GET: every workspace. POST ``{name, subscription_id, resource_group, location}``: create.
+
+    Example::
+
+        GET studio/api/workspaces
+    """
 
     @web.authenticated
     async def get(self) -> None:
@@ -61,7 +66,12 @@ class WorkspacesApi(_Api):
 
 
 class WorkspaceApi(_Api):
-    """GET: the workspace's details and counts."""
+    """GET: the workspace's details and counts.
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
@@ -70,7 +80,12 @@ class WorkspaceApi(_Api):
 
 
 class ConfigJsonApi(_Api):
-    """GET: the workspace's ``config.json`` as a download."""
+    """GET: the workspace's ``config.json`` as a download.
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/config.json
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
@@ -81,7 +96,12 @@ class ConfigJsonApi(_Api):
 
 
 class ExperimentsApi(_Api):
-    """GET: experiments with run counts, status counts and latest activity."""
+    """GET: experiments with run counts, status counts and latest activity.
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/experiments
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
@@ -92,7 +112,12 @@ class ExperimentsApi(_Api):
 
 class RunsApi(_Api):
     """GET: one page of an experiment's runs (``status``, ``tag``, ``range``, ``sort``, ``desc``,
-    ``columns`` as on the runs page)."""
+    ``columns`` as on the runs page).
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/experiments/my-first-experiment/runs?limit=20
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str, experiment: str) -> None:
@@ -106,6 +131,10 @@ class RunApi(_Api):
     """GET: one run (status, times, details, metric summaries and charts, files, children).
 
     ``?charts=0`` leaves the SVG charts out (what the live refresh polls).
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/runs/<run id>?charts=0
     """
 
     @web.authenticated
@@ -116,7 +145,12 @@ class RunApi(_Api):
 
 
 class RunVersionApi(_Api):
-    """GET: ``{run_id, status, is_terminal, version}``: what a live page polls (cheap)."""
+    """GET: ``{run_id, status, is_terminal, version}``: what a live page polls (cheap).
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/runs/<run id>/version
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str, run_id: str) -> None:
@@ -125,7 +159,12 @@ class RunVersionApi(_Api):
 
 
 class CancelRunApi(_Api):
-    """POST: cancel a run that is still running."""
+    """POST: cancel a run that is still running.
+
+    Example::
+
+        POST studio/api/ws/docs-aml/docs-ws/runs/<run id>/cancel
+    """
 
     @web.authenticated
     async def post(self, rg: str, name: str, run_id: str) -> None:
@@ -134,7 +173,12 @@ class CancelRunApi(_Api):
 
 
 class MetricApi(_Api):
-    """GET: exact values of one metric, paged; ``?format=csv`` or ``json`` downloads them all."""
+    """GET: exact values of one metric, paged; ``?format=csv`` or ``json`` downloads them all.
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/runs/<run id>/metrics/loss?format=csv
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str, run_id: str, metric: str) -> None:
@@ -163,7 +207,12 @@ class MetricApi(_Api):
 
 
 class FilesApi(_Api):
-    """GET: the run's file names (paged)."""
+    """GET: the run's file names (paged).
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/runs/<run id>/files
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str, run_id: str) -> None:
@@ -178,6 +227,10 @@ class FileApi(_Api):
 
     Never served as HTML or SVG from the server's origin: ``nosniff`` and a
     sandbox CSP stop a run file from running script in the studio.
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/runs/<run id>/files/outputs%2Fmodel.pkl?download=1
     """
 
     @web.authenticated
@@ -208,7 +261,12 @@ class FileApi(_Api):
 
 
 class CompareApi(_Api):
-    """GET ``?runs=a,b,...``: the runs' last values, series and tags side by side."""
+    """GET ``?runs=a,b,...``: the runs' last values, series and tags side by side.
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/compare?runs=<id>,<id>
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
@@ -220,7 +278,12 @@ class CompareApi(_Api):
 
 
 class ModelsApi(_Api):
-    """GET: registered model versions (``?name=`` for one model)."""
+    """GET: registered model versions (``?name=`` for one model).
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/models
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
@@ -231,7 +294,12 @@ class ModelsApi(_Api):
 
 
 class ModelDownloadApi(FileApi):
-    """GET: the model's registered file (a folder comes as a zip), hash-checked."""
+    """GET: the model's registered file (a folder comes as a zip), hash-checked.
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/models/sklearn_mnist/1/download
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str, model: str, version: str) -> None:  # type: ignore[override]
@@ -251,7 +319,12 @@ class ModelDownloadApi(FileApi):
 
 
 class EndpointsApi(_Api):
-    """GET: deployed web services with state and URIs."""
+    """GET: deployed web services with state and URIs.
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/endpoints
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
@@ -261,7 +334,12 @@ class EndpointsApi(_Api):
 
 
 class EndpointApi(_Api):
-    """GET: one service with the end of its log. DELETE: stop and remove it."""
+    """GET: one service with the end of its log. DELETE: stop and remove it.
+
+    Example::
+
+        DELETE studio/api/ws/docs-aml/docs-ws/endpoints/sklearn-mnist-svc
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str, service: str) -> None:
@@ -276,7 +354,12 @@ class EndpointApi(_Api):
 
 
 class SwaggerApi(_Api):
-    """GET: the service's ``swagger.json`` (404 with the service's message when it has none)."""
+    """GET: the service's ``swagger.json`` (404 with the service's message when it has none).
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/endpoints/sklearn-mnist-svc/swagger
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str, service: str) -> None:
@@ -301,6 +384,10 @@ class ScoreApi(_Api):
 
     Answer: ``{"status", "body", "json", "elapsed_ms"}`` (``json`` is the parsed
     body or ``null``), whatever status the service gave.
+
+    Example::
+
+        POST studio/api/ws/docs-aml/docs-ws/endpoints/sklearn-mnist-svc/score  {"data": [[...]]}
     """
 
     @web.authenticated

@@ -27,7 +27,11 @@ _HERE = Path(__file__).parent
 
 
 class StudioApp(ExtensionAppJinjaMixin, ExtensionApp):
-    """The studio: handlers for the pages and the JSON API, templates, static files."""
+    """The studio: handlers for the pages and the JSON API, templates, static files.
+
+    Example:
+        >>> StudioApp.launch_instance(["--ServerApp.port=8765"])  # doctest: +SKIP
+    """
 
     name = "amlhandson_studio"
     description = "AML Studio (ローカル版): ワークスペース・実験・Run・モデル・エンドポイントのポータル"

@@ -36,7 +36,12 @@ _MARKER = "amlhandson-studio-{pid}.json"
 
 @dataclass(frozen=True)
 class StudioServer:
-    """A running studio: the Jupyter server's URL (with base URL), token and pid."""
+    """A running studio: the Jupyter server's URL (with base URL), token and pid.
+
+    Example:
+        >>> StudioServer("http://127.0.0.1:8888/", "t", 1).link("studio/")
+        'http://127.0.0.1:8888/studio/'
+    """
 
     url: str
     token: str
@@ -57,7 +62,12 @@ def _home() -> str:
 
 
 def runtime_dir() -> Path:
-    """Jupyter's runtime folder (``JUPYTER_RUNTIME_DIR`` or jupyter_core's default)."""
+    """Jupyter's runtime folder (``JUPYTER_RUNTIME_DIR`` or jupyter_core's default).
+
+    Example:
+        >>> runtime_dir().name  # doctest: +SKIP
+        'runtime'
+    """
     env = os.environ.get("JUPYTER_RUNTIME_DIR")
     if env:
         return Path(env)
@@ -69,7 +79,12 @@ def runtime_dir() -> Path:
 
 
 def write_marker(pid: int | None = None) -> Path:
-    """Note that the Jupyter server ``pid`` (this process) serves the studio for this home."""
+    """Note that the Jupyter server ``pid`` (this process) serves the studio for this home.
+
+    Example:
+        >>> write_marker().name  # doctest: +SKIP
+        'amlhandson-studio-4242.json'
+    """
     pid = os.getpid() if pid is None else pid
     folder = runtime_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -81,7 +96,11 @@ def write_marker(pid: int | None = None) -> Path:
 
 
 def remove_marker(pid: int | None = None) -> None:
-    """Remove this server's marker (when the server stops)."""
+    """Remove this server's marker (when the server stops).
+
+    Example:
+        >>> remove_marker()  # doctest: +SKIP
+    """
     with contextlib.suppress(FileNotFoundError):
         (runtime_dir() / _MARKER.format(pid=os.getpid() if pid is None else pid)).unlink()
 
@@ -107,7 +126,12 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 
 def find_studio() -> StudioServer | None:
-    """The studio to link to, or ``None`` when none runs for this ``AMLHANDSON_HOME``."""
+    """The studio to link to, or ``None`` when none runs for this ``AMLHANDSON_HOME``.
+
+    Example:
+        >>> find_studio()  # doctest: +SKIP
+        StudioServer(url='http://127.0.0.1:8888/', token='...', pid=4242)
+    """
     folder = runtime_dir()
     home = _home()
     try:
@@ -137,40 +161,73 @@ def _q(*segments: Any) -> str:
 
 
 def workspace_path(ws: Any) -> str:
-    """The workspace's studio page, relative to the server's base URL."""
+    """The workspace's studio page, relative to the server's base URL.
+
+    Example:
+        >>> workspace_path(ws)  # doctest: +SKIP
+        'studio/ws/docs-aml/docs-ws/'
+    """
     return "studio/" + _q("ws", ws.resource_group, ws.name) + "/"
 
 
 def experiment_path(exp: Any) -> str:
-    """The experiment's runs page, relative to the server's base URL."""
+    """The experiment's runs page, relative to the server's base URL.
+
+    Example:
+        >>> experiment_path(exp)  # doctest: +SKIP
+        'studio/ws/docs-aml/docs-ws/experiments/my-first-experiment'
+    """
     ws = exp.workspace
     return "studio/" + _q("ws", ws.resource_group, ws.name, "experiments", exp.name)
 
 
 def run_path(run: Any) -> str:
-    """The run's page, relative to the server's base URL."""
+    """The run's page, relative to the server's base URL.
+
+    Example:
+        >>> run_path(run)  # doctest: +SKIP
+        'studio/ws/docs-aml/docs-ws/runs/0b6c...'
+    """
     ws = run.experiment.workspace
     return "studio/" + _q("ws", ws.resource_group, ws.name, "runs", run.id)
 
 
 def studio_url(path: str = "studio/", *, with_token: bool = False) -> str | None:
-    """The absolute URL of a studio path, or ``None`` when no studio is running."""
+    """The absolute URL of a studio path, or ``None`` when no studio is running.
+
+    Example:
+        >>> studio_url()  # doctest: +SKIP
+        'http://127.0.0.1:8888/studio/'
+    """
     server = find_studio()
     return server.link(path, with_token=with_token) if server else None
 
 
 def run_url(run: Any, *, with_token: bool = False) -> str | None:
-    """The run's studio page, or ``None`` when no studio is running (see :func:`how_to_start`)."""
+    """The run's studio page, or ``None`` when no studio is running (see :func:`how_to_start`).
+
+    Example:
+        >>> run_url(run) or how_to_start()  # doctest: +SKIP
+    """
     return studio_url(run_path(run), with_token=with_token)
 
 
 def workspace_url(ws: Any, *, with_token: bool = False) -> str | None:
-    """The workspace's studio page, or ``None`` when no studio is running."""
+    """The workspace's studio page, or ``None`` when no studio is running.
+
+    Example:
+        >>> workspace_url(ws)  # doctest: +SKIP
+        'http://127.0.0.1:8888/studio/ws/docs-aml/docs-ws/'
+    """
     return studio_url(workspace_path(ws), with_token=with_token)
 
 
 def experiment_url(exp: Any, *, with_token: bool = False) -> str | None:
-    """The experiment's studio page, or ``None`` when no studio is running."""
+    """The experiment's studio page, or ``None`` when no studio is running.
+
+    Example:
+        >>> experiment_url(exp)  # doctest: +SKIP
+    """
     return studio_url(experiment_path(exp), with_token=with_token)
 
 

@@ -40,7 +40,11 @@ _views_lock = threading.Lock()
 
 
 async def run_view_cached(handler: Any, ws: Any, run_id: str, charts: bool = True) -> dict:
-    """The run page's data, rendered once per change of the run however many browsers poll it."""
+    """The run page's data, rendered once per change of the run however many browsers poll it.
+
+    Example:
+        >>> view = await run_view_cached(self, ws, run_id)  # doctest: +SKIP
+    """
     version = await handler.blocking(_data.run_version, ws, run_id)
     key = (str(ws.path), run_id, version["version"], charts)
     with _views_lock:
@@ -69,7 +73,12 @@ class _Page(PageHandler):
 
 
 class HomePage(_Page):
-    """Workspaces on this machine, and the form to create one."""
+    """Workspaces on this machine, and the form to create one.
+
+    Example::
+
+        GET studio/
+    """
 
     @web.authenticated
     async def get(self) -> None:
@@ -79,7 +88,12 @@ class HomePage(_Page):
 
 
 class WorkspacePage(_Page):
-    """One workspace: details, config.json, experiments, links to models and endpoints."""
+    """One workspace: details, config.json, experiments, links to models and endpoints.
+
+    Example::
+
+        GET studio/ws/docs-aml/docs-ws/
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
@@ -91,7 +105,12 @@ class WorkspacePage(_Page):
 
 
 class RunsPage(_Page):
-    """The runs of one experiment: filter, sort, pick metric columns, tick runs to compare them."""
+    """The runs of one experiment: filter, sort, pick metric columns, tick runs to compare them.
+
+    Example::
+
+        GET studio/ws/docs-aml/docs-ws/experiments/my-first-experiment?sort=metric:accuracy
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str, experiment: str) -> None:
@@ -116,7 +135,12 @@ class RunsPage(_Page):
 
 
 class ExperimentsPage(_Page):
-    """Every experiment of a workspace with run counts and latest activity."""
+    """Every experiment of a workspace with run counts and latest activity.
+
+    Example::
+
+        GET studio/ws/docs-aml/docs-ws/experiments
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
@@ -127,7 +151,12 @@ class ExperimentsPage(_Page):
 
 
 class RunPage(_Page):
-    """One run; ``?partial=live`` renders only the part that live refresh replaces."""
+    """One run; ``?partial=live`` renders only the part that live refresh replaces.
+
+    Example::
+
+        GET studio/ws/docs-aml/docs-ws/runs/<run id>
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str, run_id: str) -> None:
@@ -143,7 +172,12 @@ class RunPage(_Page):
 
 
 class FilePage(_Page):
-    """A run file shown as text (escaped), with a download link."""
+    """A run file shown as text (escaped), with a download link.
+
+    Example::
+
+        GET studio/ws/docs-aml/docs-ws/runs/<run id>/files/outputs%2Fmodel.pkl
+    """
 
     MAX_BYTES = 512_000
 
@@ -169,7 +203,12 @@ class FilePage(_Page):
 
 
 class ComparePage(_Page):
-    """Selected runs side by side: metrics table, overlaid series, a parameter/metric scatter."""
+    """Selected runs side by side: metrics table, overlaid series, a parameter/metric scatter.
+
+    Example::
+
+        GET studio/ws/docs-aml/docs-ws/compare?runs=<id>,<id>
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
@@ -196,7 +235,12 @@ class ComparePage(_Page):
 
 
 class ModelsPage(_Page):
-    """Registered models: versions, tags, hashes, the producing run, download."""
+    """Registered models: versions, tags, hashes, the producing run, download.
+
+    Example::
+
+        GET studio/ws/docs-aml/docs-ws/models
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
@@ -207,7 +251,12 @@ class ModelsPage(_Page):
 
 
 class EndpointsPage(_Page):
-    """Deployed web services with state and scoring URI."""
+    """Deployed web services with state and scoring URI.
+
+    Example::
+
+        GET studio/ws/docs-aml/docs-ws/endpoints
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str) -> None:
@@ -219,7 +268,12 @@ class EndpointsPage(_Page):
 
 
 class EndpointPage(_Page):
-    """One service: details, swagger link, logs, the test form, delete."""
+    """One service: details, swagger link, logs, the test form, delete.
+
+    Example::
+
+        GET studio/ws/docs-aml/docs-ws/endpoints/sklearn-mnist-svc
+    """
 
     @web.authenticated
     async def get(self, rg: str, name: str, service: str) -> None:

@@ -20,7 +20,12 @@ __all__ = ["setup_studio"]
 
 
 def setup_studio() -> dict[str, Any]:
-    """jupyter-server-proxy's description of the Launcher entry."""
+    """jupyter-server-proxy's description of the Launcher entry.
+
+    Example:
+        >>> setup_studio()["command"]
+        []
+    """
     return {
         "command": [],
         "new_browser_tab": False,
