@@ -80,8 +80,13 @@ def cmd_studio(args: argparse.Namespace) -> int:
     token = args.token or secrets.token_urlsafe(24)
     port = args.port if args.port else _free_port(ip)
     base_url = "/" + args.base_url.strip("/") + "/" if args.base_url.strip("/") else "/"
-    from ..studio.app import StudioApp
-
+    try:
+        from ..studio.app import StudioApp
+    except ImportError as exc:  # jupyter_server is in the "studio" and "course" extras
+        print(f"studio には jupyter_server が必要です ({exc})。pip install -e \".[studio]\" "
+              "(コース用なら pip install -e \".[course]\") でインストールしてください。",
+              file=sys.stderr)
+        return 2
     StudioApp.launch_instance(argv=server_argv(ip, port, token, base_url))
     return 0
 

@@ -59,7 +59,8 @@ def status_for(exc: BaseException) -> int | None:
                         ex.ArtifactNotFoundError)):
         return 404
     if isinstance(exc, ex.WebserviceException):
-        return 404 if "ありません" in str(exc) or "not found" in str(exc).lower() else 409
+        # v1's literal "WebserviceNotFound: ..." starts the message of a missing service
+        return 404 if str(exc).startswith("WebserviceNotFound") else 409
     if isinstance(exc, ex.RunStateError):
         return 409
     if isinstance(exc, ex.UserErrorException):
