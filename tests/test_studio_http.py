@@ -35,8 +35,8 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Studio, d
 
         ws = Workspace.create("docs-ws", resource_group="docs-aml", show_output=False)
         ids = seed(ws, work)
-        with standalone_studio(home, base) as server:
-            yield server, ids
+    with standalone_studio(home, base) as server:
+        yield server, ids
 
 
 def test_login_is_required_everywhere(studio):

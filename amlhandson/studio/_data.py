@@ -480,8 +480,12 @@ def compare_runs(ws: Any, run_ids: Iterable[str]) -> dict[str, Any]:
     for run_id in run_ids:
         run = find_run(ws, run_id)
         row = _rows(store, [run.record])[0]
-        row["series"] = {m["name"]: m["values"] for m in _metrics(store, run)
-                         if m["kind"] == "series" and m["numeric"]}
+        row["series"] = {}
+        for m in _metrics(store, run):
+            if m["kind"] == "series":
+                row["metrics"].setdefault(m["name"], m["last"])  # log_list: its last value
+                if m["numeric"]:
+                    row["series"][m["name"]] = m["values"]
         runs.append(row)
     metric_names = sorted({m for r in runs for m in r["metrics"]} |
                           {m for r in runs for m in r["series"]})

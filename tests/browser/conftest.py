@@ -118,6 +118,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     (root / "config.json").write_text(json.dumps({
         "subscription_id": "00000000-0000-0000-0000-000000000000",
         "resource_group": "docs-aml", "workspace_name": "docs-ws"}))
+    # seed in the lab's own home; the rest of the session keeps its own folder and home
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AMLHANDSON_HOME", str(home))
         mp.chdir(work)
@@ -126,36 +127,38 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         ws = Workspace.create("docs-ws", resource_group="docs-aml", show_output=False)
         ids = seed(ws, work)
         service = _deploy(ws, work)
-        token = secrets.token_hex(16)
-        port = _free_port()
-        env = dict(os.environ, AMLHANDSON_HOME=str(home),
-                   JUPYTER_RUNTIME_DIR=str(jupyter["runtime"]),
-                   JUPYTER_CONFIG_DIR=str(jupyter["config"]),
-                   JUPYTERLAB_SETTINGS_DIR=str(jupyter["settings"]),
-                   JUPYTERLAB_WORKSPACES_DIR=str(jupyter["workspaces"]))
-        log = open(base / "lab.log", "wb")  # noqa: SIM115 - closed below
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-             f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-             f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-             "--allow-root"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                assert proc.poll() is None, (base / "lab.log").read_text("utf-8", "replace")
-                try:
-                    if requests.get(url + f"api/status?token={token}", timeout=5).ok:
-                        break
-                except requests.ConnectionError:
-                    pass
-                assert time.monotonic() < deadline, "JupyterLab did not start in 90 s"
-                time.sleep(0.2)
-            yield Lab(url=url, token=token, proc=proc, home=home, root=root,
-                      ids={**ids, "service": service.name})
-        finally:
-            stop(proc)
-            log.close()
+    token = secrets.token_hex(16)
+    port = _free_port()
+    env = dict(os.environ, AMLHANDSON_HOME=str(home),
+               JUPYTER_RUNTIME_DIR=str(jupyter["runtime"]),
+               JUPYTER_CONFIG_DIR=str(jupyter["config"]),
+               JUPYTERLAB_SETTINGS_DIR=str(jupyter["settings"]),
+               JUPYTERLAB_WORKSPACES_DIR=str(jupyter["workspaces"]))
+    log = open(base / "lab.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+         f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+         "--allow-root"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, (base / "lab.log").read_text("utf-8", "replace")
+            try:
+                if requests.get(url + f"api/status?token={token}", timeout=5).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "JupyterLab did not start in 90 s"
+            time.sleep(0.2)
+        yield Lab(url=url, token=token, proc=proc, home=home, root=root,
+                  ids={**ids, "service": service.name})
+    finally:
+        stop(proc)
+        log.close()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("AMLHANDSON_HOME", str(home))
             service.delete()
 
 
