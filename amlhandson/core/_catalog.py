@@ -36,11 +36,17 @@ WHERE: dict[str, str] = {
     "Webservice": "amlhandson.core.webservice:Webservice",
     "deploy": "amlhandson.core.webservice.service:deploy",
     "package": "amlhandson.core.webservice._package:package",
+    "Datastore": "amlhandson.core.datastore:Datastore",
+    "Dataset": "amlhandson.core.dataset:Dataset",
+    "PipelineRun": "amlhandson.pipeline.core.pipeline_run:PipelineRun",
+    "StepRun": "amlhandson.pipeline.core.step_run:StepRun",
 }
 
 #: Run type (``run.type``) -> concept name in :data:`WHERE` of the class that represents it.
 RUN_TYPES: dict[str | None, str] = {
     None: "Run",
+    "azureml.PipelineRun": "PipelineRun",
+    "azureml.StepRun": "StepRun",
 }
 
 _cache: dict[str, Any] = {}

@@ -106,6 +106,7 @@ class Workspace:
         self._details: dict[str, Any] = details
         self._root = root
         self._store = Store.open(root)
+        self._store.versions()  # a damaged or newer database is reported here, by name
         self._auth = auth
 
     # -- identity ----------------------------------------------------------------
@@ -333,6 +334,24 @@ class Workspace:
     def models(self) -> dict[str, Any]:
         """The latest version of every registered model, as ``{name: Model}``."""
         return {m.name: m for m in _catalog.resolve("Model").list(self, latest=True)}
+
+    @property
+    def datastores(self) -> dict[str, Any]:
+        """Every registered datastore, as ``{name: Datastore}``."""
+        return {d.name: d for d in _catalog.resolve("Datastore").list(self)}
+
+    def get_default_datastore(self) -> Any:
+        """The default datastore (``workspaceblobstore`` unless changed)."""
+        return _catalog.resolve("Datastore")(self)
+
+    def set_default_datastore(self, name: str) -> None:
+        """Make the datastore ``name`` the default one."""
+        _catalog.resolve("Datastore")(self, name).set_as_default()
+
+    @property
+    def datasets(self) -> dict[str, Any]:
+        """The latest version of every registered dataset, as ``{name: Dataset}``."""
+        return _catalog.resolve("Dataset").get_all(self)
 
     @property
     def webservices(self) -> dict[str, Any]:
