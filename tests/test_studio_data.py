@@ -135,7 +135,13 @@ def test_run_detail_version_and_metric_pages(ws, runs):
     assert _data.run_version(ws, run.id)["version"] != before["version"]
     values = _data.metric_values(ws, run.id, "loss", offset=249, limit=10)
     assert values["total"] == 251 and values["items"] == [1 / 250, 0.0]
+    run.log_list("long", list(range(700)))
+    run.flush()
+    assert len(_data.metric_values(ws, run.id, "long", limit=10_000)["items"]) == _data.MAX_LIMIT
+    everything = _data.metric_values(ws, run.id, "long", limit=None)  # downloads: no page cap
+    assert everything["items"] == list(range(700))
     view = _render.run_view(_data.run_detail(ws, run.id))
+    assert {m["name"] for m in view["metrics"]} == {"loss", "fib", "rows", "long"}
     loss = next(m for m in view["metrics"] if m["name"] == "loss")
     assert loss["count"] == 251 and len(loss["head"]) == 20 and "values" not in loss
     assert loss["min"] == 0.0 and loss["max"] == 1.0 and "<svg" in loss["chart"]

@@ -41,13 +41,15 @@ MAX_LIMIT = 500
 _TERMINAL = frozenset({"Completed", "Failed", "Canceled"})
 
 
-def page(items: list[Any], offset: int = 0, limit: int = 50) -> dict[str, Any]:
-    """One page of ``items`` in the API's listing shape.
+def page(items: list[Any], offset: int = 0, limit: int | None = 50) -> dict[str, Any]:
+    """One page of ``items`` in the API's listing shape (``limit=None``: all of them, for downloads).
 
     Example:
         >>> page(list(range(5)), offset=2, limit=2)
         {'total': 5, 'offset': 2, 'limit': 2, 'items': [2, 3]}
     """
+    if limit is None:
+        return {"total": len(items), "offset": 0, "limit": len(items), "items": items}
     offset, limit = max(0, int(offset)), max(1, min(int(limit), MAX_LIMIT))
     return {"total": len(items), "offset": offset, "limit": limit,
             "items": items[offset:offset + limit]}
@@ -409,8 +411,8 @@ def run_detail(ws: Any, run_id: str, *, children_limit: int = 200) -> dict[str, 
 
 
 def metric_values(ws: Any, run_id: str, name: str, offset: int = 0,
-                  limit: int = 100) -> dict[str, Any]:
-    """The exact values of one metric, one page at a time (``index`` counts from 0).
+                  limit: int | None = 100) -> dict[str, Any]:
+    """The exact values of one metric, one page at a time (``limit=None``: all, for downloads).
 
     Example:
         >>> metric_values(ws, run.id, "loss", offset=0, limit=2)["items"]  # doctest: +SKIP

@@ -190,7 +190,7 @@ class MetricApi(_Api):
             offset, limit = self.paging(100)
             self.send(await self.blocking(_data.metric_values, ws, run_id, metric, offset, limit))
             return
-        data = await self.blocking(_data.metric_values, ws, run_id, metric, 0, 10**12)
+        data = await self.blocking(_data.metric_values, ws, run_id, metric, 0, None)
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in metric) or "metric"
         self.set_header("Content-Disposition", f'attachment; filename="{safe}.{fmt}"')
         if fmt == "json":
