@@ -21,12 +21,12 @@ import sys
 from collections.abc import Sequence
 
 from ..exceptions import AmlHandsOnError
-from . import course, data, datasets, runs, services, studio, workspace
+from . import compute, course, data, datasets, runs, services, studio, workspace
 
 __all__ = ["main", "build_parser", "GROUPS"]
 
 #: Command-group modules, in the order ``--help`` lists them.
-GROUPS = (workspace, runs, data, datasets, services, studio, course)
+GROUPS = (workspace, runs, compute, data, datasets, services, studio, course)
 
 
 def build_parser() -> argparse.ArgumentParser:

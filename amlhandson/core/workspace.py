@@ -358,6 +358,11 @@ class Workspace:
         """Every deployed web service of the workspace, as ``{name: Webservice}``."""
         return {s.name: s for s in _catalog.resolve("Webservice").list(self)}
 
+    @property
+    def compute_targets(self) -> dict[str, Any]:
+        """Every compute target of the workspace, as ``{name: ComputeTarget}`` ('local' is built in)."""
+        return {t.name: t for t in _catalog.resolve("ComputeTarget").list(self)}
+
 
 def _creation_lock(root: Path) -> Any:
     """An inter-process lock for creating the workspace folder ``root``."""
