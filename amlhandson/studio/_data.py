@@ -26,6 +26,7 @@ from typing import Any
 from .._store import IMAGE, LIST, ROW, SCALAR, TABLE, Store
 from ..core._status import reconcile
 from ..exceptions import ArtifactNotFoundError, RunNotFoundError, RunStateError, UserErrorException
+from . import _runkinds
 
 __all__ = [
     "IMAGE_PREFIX", "MAX_LIMIT", "page", "list_workspaces", "open_workspace", "create_workspace",
@@ -393,6 +394,7 @@ def run_detail(ws: Any, run_id: str, *, children_limit: int = 200) -> dict[str, 
     parent = store.runs.get(record.parent_pk) if record.parent_pk is not None else None
     status = details["status"]
     return {
+        **_runkinds.extras(run),
         "run_id": run.id, "number": run.number, "name": run.name,
         "display_name": run.display_name, "experiment": run.experiment.name,
         "type": run.type, "status": status, "is_terminal": status in _TERMINAL,

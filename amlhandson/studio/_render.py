@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import html
 import math
 import time
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from ..widgets._svg import line_chart, multi_line_chart, numeric_points, scatter_chart
 
 __all__ = ["fmt_time", "fmt_duration", "fmt_value", "metric_view", "run_view", "compare_view",
-           "STATUS_CLASS"]
+           "hyperdrive_charts", "dag_svg", "STATUS_CLASS"]
 
 #: CSS class of each status badge.
 STATUS_CLASS = {"Completed": "ok", "Failed": "bad", "Canceled": "muted", "Running": "run",
@@ -169,7 +170,109 @@ def run_view(detail: dict[str, Any], *, charts: bool = True) -> dict[str, Any]:
                 view["child_charts"].append(
                     line_chart(values, f"{name} (child runs)", x_labels=labels, width=420,
                                height=220))
+    if charts and view.get("hyperdrive"):
+        view["hyperdrive_charts"] = hyperdrive_charts(view["hyperdrive"])
+    if view.get("pipeline"):
+        view["pipeline_svg"] = dag_svg(view["pipeline"]["steps"])
     return view
+
+
+def hyperdrive_charts(search: dict[str, Any]) -> list[str]:
+    """The primary metric by trial (with the best so far), and against each numeric parameter.
+
+    Example:
+        >>> trials = [{"number": 2, "best": 0.9, "hyperparameters": {"--k": 1}, "run_id": "a"},
+        ...           {"number": 3, "best": 0.95, "hyperparameters": {"--k": 3}, "run_id": "b"}]
+        >>> len(hyperdrive_charts({"primary_metric": "acc", "goal": "maximize", "trials": trials,
+        ...                        "parameters": ["--k"]}))
+        2
+    """
+    name, maximize = search["primary_metric"], search["goal"] == "maximize"
+    done = sorted((t for t in search["trials"] if t["best"] is not None),
+                  key=lambda t: t["number"] or 0)
+    charts = []
+    if done:
+        best, running = [], None
+        for t in done:
+            running = t["best"] if running is None else (max if maximize else min)(running, t["best"])
+            best.append(running)
+        charts.append(multi_line_chart([(name, [t["best"] for t in done]),
+                                        ("best so far", best)], f"{name} (trials in order)"))
+    for param in search["parameters"]:
+        points = [(t["hyperparameters"].get(param), t["best"], f"Run {t['number']}")
+                  for t in done]
+        chart = scatter_chart(points, f"{name} / {param}", param, name)
+        if chart:
+            charts.append(chart)
+    return [c for c in charts if c]
+
+
+_DAG_COLORS = {"Completed": "#107c10", "Failed": "#a4262c", "Canceled": "#605e5c",
+               "Running": "#0078d4", "NotStarted": "#8a8886"}
+
+
+def dag_svg(steps: list[dict[str, Any]]) -> str:
+    """The pipeline's steps as boxes in dependency layers (left to right), arrows for ``after``.
+
+    Example:
+        >>> svg = dag_svg([{"id": "s0", "name": "prep", "after": [], "status": "Completed"},
+        ...                {"id": "s1", "name": "train", "after": ["s0"], "status": "Running"}])
+        >>> svg.count("<rect"), svg.count("marker-end")
+        (2, 1)
+    """
+    if not steps:
+        return ""
+    by_id = {s["id"]: s for s in steps}
+    layer: dict[str, int] = {}
+
+    def depth(sid: str, seen: frozenset = frozenset()) -> int:
+        if sid in layer:
+            return layer[sid]
+        if sid in seen:  # a cycle cannot be submitted; never loop on a damaged graph
+            return 0
+        ups = [u for u in by_id[sid]["after"] if u in by_id]
+        layer[sid] = 1 + max((depth(u, seen | {sid}) for u in ups), default=-1)
+        return layer[sid]
+
+    for sid in by_id:
+        depth(sid)
+    columns: dict[int, list[str]] = {}
+    for sid in by_id:
+        columns.setdefault(layer[sid], []).append(sid)
+    box_w, box_h, gap_x, gap_y = 170, 40, 60, 18
+    pos = {}
+    for col, ids in columns.items():
+        for row, sid in enumerate(ids):
+            pos[sid] = (10 + col * (box_w + gap_x), 10 + row * (box_h + gap_y))
+    width = 20 + (max(columns) + 1) * (box_w + gap_x) - gap_x
+    height = 20 + max(len(ids) for ids in columns.values()) * (box_h + gap_y) - gap_y
+    esc = html.escape
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" class="aml-dag" role="img" aria-label="pipeline">',
+             '<defs><marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="8" '
+             'markerHeight="8" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#8a8886"/>'
+             '</marker></defs>']
+    for sid, step in by_id.items():
+        x2, y2 = pos[sid]
+        for up in step["after"]:
+            if up in pos:
+                x1, y1 = pos[up]
+                parts.append(f'<path d="M{x1 + box_w},{y1 + box_h / 2} C{x1 + box_w + 30},'
+                             f'{y1 + box_h / 2} {x2 - 30},{y2 + box_h / 2} {x2},{y2 + box_h / 2}"'
+                             ' fill="none" stroke="#8a8886" marker-end="url(#arrow)"/>')
+    for sid, step in by_id.items():
+        x, y = pos[sid]
+        color = _DAG_COLORS.get(step.get("status", ""), "#8a8886")
+        label = step.get("status", "") + (" (再利用)" if step.get("reused") else "")
+        parts.append(f'<g><title>{esc(str(step.get("name")))}: {esc(label)}</title>'
+                     f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="5" '
+                     f'fill="#fff" stroke="{color}" stroke-width="2"/>'
+                     f'<text x="{x + 8}" y="{y + 17}" font-size="12" font-family="sans-serif" '
+                     f'fill="#201f1e">{esc(str(step.get("name"))[:22])}</text>'
+                     f'<text x="{x + 8}" y="{y + 32}" font-size="10" font-family="sans-serif" '
+                     f'fill="{color}">{esc(label)}</text></g>')
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def compare_view(data: dict[str, Any], x_param: str | None = None,

@@ -19,7 +19,7 @@ from jupyter_server.extension.application import ExtensionApp, ExtensionAppJinja
 from tornado.ioloop import IOLoop
 from traitlets import Bool
 
-from . import api, links, pages
+from . import api, api_registry, links, pages
 
 __all__ = ["StudioApp"]
 
@@ -53,6 +53,7 @@ class StudioApp(ExtensionAppJinjaMixin, ExtensionApp):
         """Register the pages and the API under ``<base_url>studio/``."""
         self.handlers.extend(pages.ROUTES)
         self.handlers.extend(api.ROUTES)
+        self.handlers.extend(api_registry.ROUTES)
 
     def initialize_settings(self) -> None:
         """Leave the marker that lets kernels link to this studio."""

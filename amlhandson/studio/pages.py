@@ -11,6 +11,8 @@ Example (URLs below the server's base URL)::
     studio/ws/<rg>/<ws>/experiments/<exp>     runs table
     studio/ws/<rg>/<ws>/runs/<run id>         one run
     studio/ws/<rg>/<ws>/compare?runs=a,b      runs side by side
+    studio/ws/<rg>/<ws>/compute               compute targets
+    studio/ws/<rg>/<ws>/data                  datastores and datasets
     studio/ws/<rg>/<ws>/models                models
     studio/ws/<rg>/<ws>/endpoints[/<name>]    web services, test form
 """
@@ -24,7 +26,7 @@ from urllib.parse import urlencode
 
 from tornado import web
 
-from . import _data, _registry, _render
+from . import _data, _infra, _registry, _render
 from ._web import SEGMENT, WS, PageHandler
 
 __all__ = ["ROUTES"]
@@ -285,6 +287,40 @@ class EndpointPage(_Page):
                   title=f"{service} - AML Studio")
 
 
+class ComputePage(_Page):
+    """Compute targets ('local', AmlCompute clusters, attached Dask) with their state.
+
+    Example::
+
+        GET studio/ws/docs-aml/docs-ws/compute
+    """
+
+    @web.authenticated
+    async def get(self, rg: str, name: str) -> None:
+        ws = await self.workspace(rg, name)
+        targets = await self.blocking(_infra.list_compute, ws)
+        self.show("compute.html", ws=ws, targets=targets,
+                  crumbs=self.crumbs(ws, ("コンピューティング", None)),
+                  title=f"コンピューティング - {ws.name}")
+
+
+class DataPage(_Page):
+    """Datastores and registered datasets (every version).
+
+    Example::
+
+        GET studio/ws/docs-aml/docs-ws/data
+    """
+
+    @web.authenticated
+    async def get(self, rg: str, name: str) -> None:
+        ws = await self.workspace(rg, name)
+        datastores = await self.blocking(_infra.list_datastores, ws)
+        datasets = await self.blocking(_infra.list_datasets, ws)
+        self.show("data.html", ws=ws, datastores=datastores, datasets=datasets,
+                  crumbs=self.crumbs(ws, ("データ", None)), title=f"データ - {ws.name}")
+
+
 ROUTES = [
     (r"/studio/?", HomePage),
     (rf"/{WS}/?", WorkspacePage),
@@ -293,6 +329,8 @@ ROUTES = [
     (rf"/{WS}/runs/{SEGMENT}/?", RunPage),
     (rf"/{WS}/runs/{SEGMENT}/files/(.+)", FilePage),
     (rf"/{WS}/compare/?", ComparePage),
+    (rf"/{WS}/compute/?", ComputePage),
+    (rf"/{WS}/data/?", DataPage),
     (rf"/{WS}/models/?", ModelsPage),
     (rf"/{WS}/endpoints/?", EndpointsPage),
     (rf"/{WS}/endpoints/{SEGMENT}/?", EndpointPage),
