@@ -207,19 +207,24 @@ class AmlMagics(Magics):
     @magic_arguments()
     @argument("run", nargs="?", default=None, help="Run の ID (先頭の数文字で可)。省略するとワークスペース")
     @argument("-e", "--experiment", default=None, help="この experiment の Run 一覧を開く")
+    @argument("-p", "--page", default=None,
+              choices=["experiments", "models", "endpoints", "compute", "data"],
+              help="ワークスペースのこのページを開く (models, endpoints など)")
     @argument("--frame", action="store_true", help="セルの下にページを埋め込んで表示する")
     @argument("-h", "--help", action="store_true", help="この説明を表示する")
     @line_magic
     def aml_studio(self, line: str) -> None:
         """ローカルの AML Studio (ポータル) のページへのリンクを表示します。
 
-        config.json のワークスペース、-e の experiment、または指定した Run のページを
-        開けます。Studio が起動していなければ、起動のしかたを表示します。
+        config.json のワークスペース、-e の experiment、-p のページ (models, endpoints,
+        compute, data, experiments)、または指定した Run のページを開けます。Studio が
+        起動していなければ、起動のしかたを表示します。
 
         例::
 
             %aml_studio
             %aml_studio -e my-first-experiment
+            %aml_studio -p endpoints
             %aml_studio {run.id} --frame
         """
         args = self._parse(self.aml_studio, line)
@@ -243,6 +248,11 @@ class AmlMagics(Magics):
                     raise UserErrorException(f"experiment {name!r} はワークスペース "
                                              f"{workspace.name!r} にありません。")
                 path, label = links.experiment_path(exp), f"実験 {exp.name} を AML Studio で開く"
+            elif args.page:
+                titles = {"experiments": "実験", "models": "モデル", "endpoints": "エンドポイント",
+                          "compute": "コンピューティング", "data": "データ"}
+                path = links.workspace_path(workspace) + args.page
+                label = f"{titles[args.page]} ({workspace.name}) を AML Studio で開く"
             else:
                 path, label = links.workspace_path(workspace), \
                     f"ワークスペース {workspace.name} を AML Studio で開く"
