@@ -200,3 +200,38 @@ def test_links_find_a_live_studio_of_this_home(tmp_path, monkeypatch, aml_home):
     assert "amlhandson studio" in repr(links.StudioLink("studio/", server=None))
     links.remove_marker()
     assert links.find_studio() is None
+
+
+def test_aml_studio_magic_in_a_kernel(tmp_path, monkeypatch):
+    from helpers import start_kernel
+
+    runtime = tmp_path / "rt"
+    runtime.mkdir()
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+    config = {"subscription_id": "0", "resource_group": "docs-aml", "workspace_name": "docs-ws"}
+    with start_kernel(tmp_path, config) as kernel:
+        kernel.ok("from amlhandson import Workspace, Experiment\n"
+                  "ws = Workspace.create('docs-ws', resource_group='docs-aml', show_output=False)\n"
+                  "run = Experiment(ws, 'e').start_logging(); run.complete()\n"
+                  "%load_ext amlhandson")
+
+        def shown(line: str) -> dict:
+            outputs = kernel.ok(line)
+            return next(o["data"] for o in outputs if o["type"] == "display_data")
+
+        assert "amlhandson studio" in shown("%aml_studio -p endpoints")["text/plain"]
+        # a studio serving this home appears: links point at its pages, relative in HTML
+        pid = kernel.value("__import__('os').getpid()")
+        (runtime / f"amlhandson-studio-{pid}.json").write_text(json.dumps(
+            {"pid": pid, "home": str((tmp_path / "home").resolve())}))
+        (runtime / f"jpserver-{pid}.json").write_text(json.dumps(
+            {"url": "http://127.0.0.1:8888/lab-base/", "token": "t"}))
+        page = shown("%aml_studio -p endpoints")
+        assert 'href="/lab-base/studio/ws/docs-aml/docs-ws/endpoints"' in page["text/html"]
+        run_link = shown("%aml_studio {run.id[:8]}")
+        assert "/studio/ws/docs-aml/docs-ws/runs/" in run_link["text/html"]
+        assert "<iframe" in shown("%aml_studio -e e --frame")["text/html"]
+        reply, outputs = kernel.execute("%aml_studio -e no-such-experiment")
+        assert reply["status"] == "error" and "no-such-experiment" in reply["evalue"]
+        reply, _ = kernel.execute("%aml_studio -p bogus")
+        assert reply["status"] == "error"
