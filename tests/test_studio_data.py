@@ -12,7 +12,7 @@ import pytest
 from amlhandson import Experiment
 from amlhandson._store import Store
 from amlhandson.exceptions import RunNotFoundError, UserErrorException
-from amlhandson.studio import _data, _render, links
+from amlhandson.studio import _data, _render, _run, links
 from amlhandson.widgets import _svg
 
 
@@ -124,34 +124,41 @@ def test_run_detail_version_and_metric_pages(ws, runs):
     run.log_list("fib", [1, 1, 2])
     run.log_row("rows", a=1, b="x")
     run.flush()  # the studio is another process: it sees what was flushed
-    before = _data.run_version(ws, run.id)
-    detail = _data.run_detail(ws, run.id)
+    before = _run.run_version(ws, run.id)
+    detail = _run.run_detail(ws, run.id)
     kinds = {m["name"]: (m["kind"], m["how"]) for m in detail["metrics"]}
     assert kinds == {"loss": ("series", "log"), "fib": ("series", "log_list"),
                      "rows": ("table", "log_row")}
     assert not detail["is_terminal"] and detail["version"] == before["version"]
     run.log("loss", 0.0)
     run.flush()
-    assert _data.run_version(ws, run.id)["version"] != before["version"]
-    values = _data.metric_values(ws, run.id, "loss", offset=249, limit=10)
+    assert _run.run_version(ws, run.id)["version"] != before["version"]
+    values = _run.metric_values(ws, run.id, "loss", offset=249, limit=10)
     assert values["total"] == 251 and values["items"] == [1 / 250, 0.0]
     run.log_list("long", list(range(700)))
     run.flush()
-    assert len(_data.metric_values(ws, run.id, "long", limit=10_000)["items"]) == _data.MAX_LIMIT
-    everything = _data.metric_values(ws, run.id, "long", limit=None)  # downloads: no page cap
+    assert len(_run.metric_values(ws, run.id, "long", limit=10_000)["items"]) == _data.MAX_LIMIT
+    everything = _run.metric_values(ws, run.id, "long", limit=None)  # downloads: no page cap
     assert everything["items"] == list(range(700))
-    view = _render.run_view(_data.run_detail(ws, run.id))
+    zoom = _run.metric_chart(ws, run.id, "loss", 100, 150)
+    assert (zoom["start"], zoom["end"], zoom["count"]) == (100, 150, 252 - 1)
+    assert "(101–150 / 251)" in zoom["svg"] and 'data-x="101 150"' in zoom["svg"]
+    whole = _run.metric_chart(ws, run.id, "loss", -5, 10**9)
+    assert (whole["start"], whole["end"]) == (0, 251) and "(last: 0)" in whole["svg"]
+    with pytest.raises(FileNotFoundError):
+        _run.metric_chart(ws, run.id, "rows")  # a table is not a series
+    view = _render.run_view(_run.run_detail(ws, run.id))
     assert {m["name"] for m in view["metrics"]} == {"loss", "fib", "rows", "long"}
     loss = next(m for m in view["metrics"] if m["name"] == "loss")
     assert loss["count"] == 251 and len(loss["head"]) == 20 and "values" not in loss
     assert loss["min"] == 0.0 and loss["max"] == 1.0 and "<svg" in loss["chart"]
     run.complete()
     with pytest.raises(RunNotFoundError):
-        _data.run_detail(ws, run.id[:8])  # a prefix is not an id here
+        _run.run_detail(ws, run.id[:8])  # a prefix is not an id here
 
 
 def test_compare_runs_and_its_view(ws, runs):
-    data = _data.compare_runs(ws, [r.id for r in runs[:3]])
+    data = _run.compare_runs(ws, [r.id for r in runs[:3]])
     assert [r["display_name"] for r in data["runs"]] == ["k0", "k1", "k2"]
     view = _render.compare_view(data, "tag:k", "accuracy")
     assert view["scatter"].count("<circle") == 3

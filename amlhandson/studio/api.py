@@ -20,7 +20,7 @@ from typing import Any
 
 from tornado import web
 
-from . import _data
+from . import _data, _run
 from ._web import SEGMENT, WS, ApiHandler
 from .pages import run_view_cached
 
@@ -151,7 +151,7 @@ class RunVersionApi(_Api):
     @web.authenticated
     async def get(self, rg: str, name: str, run_id: str) -> None:
         ws = await self.workspace(rg, name)
-        self.send(await self.blocking(_data.run_version, ws, run_id))
+        self.send(await self.blocking(_run.run_version, ws, run_id))
 
 
 class CancelRunApi(_Api):
@@ -165,7 +165,7 @@ class CancelRunApi(_Api):
     @web.authenticated
     async def post(self, rg: str, name: str, run_id: str) -> None:
         ws = await self.workspace(rg, name)
-        self.send(await self.blocking(_data.cancel_run, ws, run_id))
+        self.send(await self.blocking(_run.cancel_run, ws, run_id))
 
 
 class MetricApi(_Api):
@@ -184,9 +184,9 @@ class MetricApi(_Api):
             raise web.HTTPError(400, "format は csv か json です。")
         if not fmt:
             offset, limit = self.paging(100)
-            self.send(await self.blocking(_data.metric_values, ws, run_id, metric, offset, limit))
+            self.send(await self.blocking(_run.metric_values, ws, run_id, metric, offset, limit))
             return
-        data = await self.blocking(_data.metric_values, ws, run_id, metric, 0, None)
+        data = await self.blocking(_run.metric_values, ws, run_id, metric, 0, None)
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in metric) or "metric"
         self.set_header("Content-Disposition", f'attachment; filename="{safe}.{fmt}"')
         if fmt == "json":
@@ -202,6 +202,23 @@ class MetricApi(_Api):
         self.finish(buf.getvalue())
 
 
+class MetricChartApi(_Api):
+    """GET ``?start=&end=`` (0-based, end excluded): ``{svg, start, end, count}``, a zoomed chart.
+
+    Example::
+
+        GET studio/api/ws/docs-aml/docs-ws/runs/<run id>/metrics/loss/chart?start=1000&end=2000
+    """
+
+    @web.authenticated
+    async def get(self, rg: str, name: str, run_id: str, metric: str) -> None:
+        ws = await self.workspace(rg, name)
+        args = self.args()
+        start = self.arg_int("start", 0) if args.get("start") else None
+        end = self.arg_int("end", 0) if args.get("end") else None
+        self.send(await self.blocking(_run.metric_chart, ws, run_id, metric, start, end))
+
+
 class FilesApi(_Api):
     """GET: the run's file names (paged).
 
@@ -213,7 +230,7 @@ class FilesApi(_Api):
     @web.authenticated
     async def get(self, rg: str, name: str, run_id: str) -> None:
         ws = await self.workspace(rg, name)
-        run = await self.blocking(_data.find_run, ws, run_id)
+        run = await self.blocking(_run.find_run, ws, run_id)
         offset, limit = self.paging(200)
         self.send(_data.page(await self.blocking(run.get_file_names), offset, limit))
 
@@ -232,7 +249,7 @@ class FileApi(_Api):
     @web.authenticated
     async def get(self, rg: str, name: str, run_id: str, file_name: str) -> None:
         ws = await self.workspace(rg, name)
-        path = await self.blocking(_data.run_file, ws, run_id, file_name)
+        path = await self.blocking(_run.run_file, ws, run_id, file_name)
         download = self.args().get("download", ["0"])[-1] not in ("0", "")
         await self.send_file(path, Path(file_name).name, download)
 
@@ -270,7 +287,7 @@ class CompareApi(_Api):
         run_ids = [r for v in self.args().get("runs", []) for r in v.split(",") if r.strip()]
         if not run_ids or len(run_ids) > 50:
             raise web.HTTPError(400, "runs=ID,ID,... で 1〜50 個の Run を指定してください。")
-        self.send(await self.blocking(_data.compare_runs, ws, run_ids))
+        self.send(await self.blocking(_run.compare_runs, ws, run_ids))
 
 
 ROUTES = [
@@ -283,6 +300,7 @@ ROUTES = [
     (rf"/{A}/runs/{SEGMENT}/version", RunVersionApi),
     (rf"/{A}/runs/{SEGMENT}/cancel", CancelRunApi),
     (rf"/{A}/runs/{SEGMENT}/metrics/{SEGMENT}", MetricApi),
+    (rf"/{A}/runs/{SEGMENT}/metrics/{SEGMENT}/chart", MetricChartApi),
     (rf"/{A}/runs/{SEGMENT}/files/?", FilesApi),
     (rf"/{A}/runs/{SEGMENT}/files/(.+)", FileApi),
     (rf"/{A}/compare/?", CompareApi),

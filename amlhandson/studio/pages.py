@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 from tornado import web
 
-from . import _data, _infra, _registry, _render
+from . import _data, _infra, _registry, _render, _run
 from ._web import SEGMENT, WS, PageHandler
 
 __all__ = ["ROUTES"]
@@ -47,12 +47,12 @@ async def run_view_cached(handler: Any, ws: Any, run_id: str, charts: bool = Tru
     Example:
         >>> view = await run_view_cached(self, ws, run_id)  # doctest: +SKIP
     """
-    version = await handler.blocking(_data.run_version, ws, run_id)
+    version = await handler.blocking(_run.run_version, ws, run_id)
     key = (str(ws.path), run_id, version["version"], charts)
     with _views_lock:
         view = _views.get(key)
     if view is None:
-        detail = await handler.blocking(_data.run_detail, ws, run_id)
+        detail = await handler.blocking(_run.run_detail, ws, run_id)
         view = await handler.blocking(_render.run_view, detail, charts=charts)
         with _views_lock:
             _views[key] = view
@@ -186,7 +186,7 @@ class FilePage(_Page):
     @web.authenticated
     async def get(self, rg: str, name: str, run_id: str, file_name: str) -> None:
         ws = await self.workspace(rg, name)
-        path = await self.blocking(_data.run_file, ws, run_id, file_name)
+        path = await self.blocking(_run.run_file, ws, run_id, file_name)
 
         def read() -> tuple[str, bool, int]:
             size = path.stat().st_size
@@ -221,7 +221,7 @@ class ComparePage(_Page):
             raise web.HTTPError(400, "比較する Run を選んでください (runs=ID,ID)。")
         if len(run_ids) > 50:
             raise web.HTTPError(400, "一度に比較できる Run は 50 個までです。")
-        data = await self.blocking(_data.compare_runs, ws, run_ids)
+        data = await self.blocking(_run.compare_runs, ws, run_ids)
         x_param = (args.get("x") or [""])[-1] or None
         y_metric = (args.get("y") or [""])[-1] or None
         params = [f"tag:{t}" for t in data["tag_keys"]] + \

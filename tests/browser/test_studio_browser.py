@@ -52,6 +52,20 @@ def test_every_page_loads_without_console_errors(page: Any, lab: Any) -> None:
     page.page.locator("#metric-table button.show-values").first.click()
     page.page.wait_for_selector("#values table")
     assert "1–30 / 30" in page.page.locator("#values h3").inner_text()
+    # drag across the loss chart: the server redraws that range
+    box = page.page.locator(".zoomable").first
+    box.scroll_into_view_if_needed()
+    bounds = box.locator("svg").bounding_box()
+    y = bounds["y"] + bounds["height"] / 2
+    page.page.mouse.move(bounds["x"] + bounds["width"] * 0.45, y)
+    page.page.mouse.down()
+    page.page.mouse.move(bounds["x"] + bounds["width"] * 0.75, y)
+    page.page.mouse.up()
+    page.page.wait_for_function(
+        "document.querySelector('.zoomable svg').textContent.includes(' / 30)')")
+    box.dblclick()
+    page.page.wait_for_function(
+        "document.querySelector('.zoomable svg').textContent.includes('(last:')")
     images = page.page.locator(".images img")
     assert images.count() >= 1
     assert page.page.evaluate("(img) => img.naturalWidth", images.first.element_handle()) == 4

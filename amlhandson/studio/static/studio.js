@@ -161,7 +161,45 @@
     }
   }
 
+  // -- zoom: drag across a series chart to redraw that range on the server ---------------------
+  function initZoom() {
+    let drag = null;
+    const index = (box, clientX) => {
+      const svg = box.querySelector("svg");
+      const [x0, x1] = svg.dataset.x.split(" ").map(Number);
+      const [p0, p1] = svg.dataset.px.split(" ").map(Number);
+      const rect = svg.getBoundingClientRect();
+      const px = (clientX - rect.left) * (svg.viewBox.baseVal.width / rect.width);
+      return x0 + (px - p0) / (p1 - p0) * (x1 - x0);
+    };
+    const load = async (box, query) => {
+      const r = await call("GET", box.dataset.chart + query);
+      if (r.ok && r.data.svg) box.innerHTML = r.data.svg;  // the server's escaped SVG
+    };
+    document.addEventListener("mousedown", (ev) => {
+      const box = ev.target.closest && ev.target.closest(".zoomable");
+      if (box && box.querySelector("svg[data-x]")) {
+        drag = { box, from: index(box, ev.clientX), x: ev.clientX };
+        ev.preventDefault();
+      }
+    });
+    document.addEventListener("mouseup", (ev) => {
+      if (!drag) return;
+      const { box, from, x } = drag;
+      drag = null;
+      if (Math.abs(ev.clientX - x) < 6) return;  // a click (or a double click), not a drag
+      const to = index(box, ev.clientX);
+      const start = Math.max(0, Math.floor(Math.min(from, to)) - 1);
+      const end = Math.ceil(Math.max(from, to));
+      if (end - start >= 2) load(box, "?start=" + start + "&end=" + end);
+    });
+    document.addEventListener("dblclick", (ev) => {
+      const box = ev.target.closest && ev.target.closest(".zoomable");
+      if (box) load(box, "");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
-    initCreate(); initCompare(); initLive(); initActions();
+    initCreate(); initCompare(); initLive(); initActions(); initZoom();
   });
 })();
