@@ -10,6 +10,7 @@ Example (in a shell)::
     amlhandson runs list -e my-first-experiment
     amlhandson runs show <run id>
     amlhandson data mnist --mirror http://192.168.0.10:8000/
+    amlhandson studio --port 8765
     amlhandson course
 """
 
@@ -20,12 +21,12 @@ import sys
 from collections.abc import Sequence
 
 from ..exceptions import AmlHandsOnError
-from . import compute, course, data, datasets, runs, services, workspace
+from . import compat, compute, course, data, datasets, runs, services, studio, workspace
 
 __all__ = ["main", "build_parser", "GROUPS"]
 
 #: Command-group modules, in the order ``--help`` lists them.
-GROUPS = (workspace, runs, compute, data, datasets, services, course)
+GROUPS = (workspace, runs, compute, data, datasets, services, studio, course, compat)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,6 +39,7 @@ WHERE: dict[str, str] = {
     "Datastore": "amlhandson.core.datastore:Datastore",
     "Dataset": "amlhandson.core.dataset:Dataset",
     "input_datasets_of": "amlhandson.core.dataset:input_datasets_of",
+    "compat_from_env": "amlhandson.compat:install_from_env",
     "PipelineRun": "amlhandson.pipeline.core.pipeline_run:PipelineRun",
     "StepRun": "amlhandson.pipeline.core.step_run:StepRun",
     "ComputeTarget": "amlhandson.core.compute:ComputeTarget",

@@ -197,6 +197,8 @@ class _Frame:
         return [
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
             f'viewBox="0 0 {w} {h}" role="img" aria-label="{_esc(title)}" class="aml-chart" '
+            f'data-x="{self.x_lo:g} {self.x_hi:g}" '
+            f'data-px="{self.px(self.x_lo):.1f} {self.px(self.x_hi):.1f}" '
             'style="background:#fff;border:1px solid #ddd;border-radius:4px;margin:2px">',
             f'<text x="{w / 2:.1f}" y="16" text-anchor="middle" font-size="12" {_FONT} '
             f'fill="#333">{_esc(title)}{sub}</text>',
@@ -246,25 +248,32 @@ def _polyline(frame: _Frame, points: list[tuple[float, float]], color: str,
 
 
 def line_chart(values: Sequence[Any], title: str, *, x_labels: Sequence[str] | None = None,
-               width: int = _W, height: int = _H) -> str:
+               width: int = _W, height: int = _H, first: int = 1,
+               subtitle: str | None = None) -> str:
     """An SVG line chart of ``values`` (one metric series), or ``""`` if nothing is numeric.
 
     ``x_labels`` names the points (e.g. child runs); by default the x axis counts
-    the logged values from 1, with rounded ticks.
+    the logged values from ``first`` (1), with rounded ticks. ``subtitle``
+    replaces the default ``(last: ...)``. The ``<svg>`` carries ``data-x`` (the
+    x range) and ``data-px`` (its pixels), so a page can map a mouse drag to values.
 
     Example:
         >>> "k=1" in line_chart([0.9, 0.95], "accuracy", x_labels=["k=1", "k=3"])
+        True
+        >>> 'data-x="101 103"' in line_chart([1, 2, 3], "zoomed", first=101)
         True
     """
     n = len(values)
     points = downsample(values, max(1, min(MAX_POINTS // 2, width - _LEFT - _RIGHT)))
     if not points:
         return ""
+    points = [(i + first - 1, y) for i, y in points]
     ys = [y for _, y in points]
-    frame = _Frame(1, max(n, 1), min(ys), max(ys), width, height, integer_x=True,
-                   x_ticks=x_labels is None)
-    last_value = values[points[-1][0]]
-    parts = frame.open(title, f"(last: {format_number(last_value)})")
+    frame = _Frame(first, max(first + n - 1, first), min(ys), max(ys), width, height,
+                   integer_x=True, x_ticks=x_labels is None)
+    last_value = values[points[-1][0] - first + 1]
+    parts = frame.open(title, subtitle if subtitle is not None
+                       else f"(last: {format_number(last_value)})")
     labels = None
     if x_labels is not None and len(x_labels) == n:
         shown = range(n) if n <= 12 else (0, n - 1)

@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None, replace_path0: bool = False) -> int:
     the warm launcher, whose ``sys.path[0]`` was the launcher's) instead of being put
     in front of it.
     """
+    from .. import _catalog
     from ..run import Run
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None, replace_path0: bool = False) -> int:
         print("usage: python -m amlhandson.core.compute._host SCRIPT [ARGS...]", file=sys.stderr)
         return 2
     watch_parent()
+    if os.environ.get("AMLHANDSON_COMPAT"):  # the notebook had `import azureml` working
+        _catalog.resolve("compat_from_env")()
     context = Run.get_context() if os.environ.get("AMLHANDSON_RUN_PIPE") else None
     script = os.path.abspath(argv[0])
     sys.argv = [argv[0], *argv[1:]]
