@@ -275,6 +275,17 @@ def test_config_defaults_and_arguments() -> None:
     assert _hd(primary_metric_goal="minimize").primary_metric_goal is PrimaryMetricGoal.MINIMIZE
 
 
+def test_trial_arguments_keep_data_inputs_for_the_script_run() -> None:
+    class Mount:  # anything with _materialize is a data input (ds.path(...).as_mount() ...)
+        def _materialize(self, workdir):
+            raise AssertionError("materialized by the trial's script run, not here")
+
+    mount = Mount()
+    hd = _hd(run_config=ScriptRunConfig(".", "train.py", arguments=["--data", mount, "--k", 1]))
+    assert hd.trial_arguments({"--k": 5}) == ["--data", mount, "--k", "5"]
+    assert hd.trial_arguments({"--data": "x"}) == ["--k", "1", "--data", "x"]
+
+
 @pytest.mark.parametrize("overrides, exc, message", [
     ({"run_config": None}, UserErrorException, "One of 'estimator', 'run_config' and 'pipeline'"),
     ({"estimator": Estimator(".", entry_script="t.py")}, UserErrorException, "Only one of"),

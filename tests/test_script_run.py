@@ -189,6 +189,46 @@ def test_an_image_under_a_name_already_used_as_a_scalar_is_reported(exp, scratch
     assert "Conflicting metric types" in log
 
 
+def test_data_inputs_in_arguments_arrive_as_paths_and_are_recorded(ws, exp, scratch: Path) -> None:
+    from amlhandson.core import Dataset
+
+    src = scratch / "datasrc"
+    (src / "deep").mkdir(parents=True)
+    (src / "a.txt").write_text("alpha")
+    (src / "deep" / "b.txt").write_text("beta")
+    store = ws.get_default_datastore()
+    store.upload(str(src), target_path="inputs", show_progress=False)
+    files = Dataset.File.from_files((store, "inputs/**")).register(ws, "letters")
+    folder = scratch / "reader"
+    folder.mkdir()
+    (folder / "read.py").write_text(textwrap.dedent("""
+        import os, sys
+        from amlhandson.core import Run
+        mount, copy, out = sys.argv[1], sys.argv[2], sys.argv[3]
+        run = Run.get_context()
+        run.log("mounted", open(os.path.join(mount, "a.txt")).read())
+        run.log("copied", open(os.path.join(copy, "deep", "b.txt")).read())
+        with open(os.path.join(out, "result.txt"), "w") as fh:
+            fh.write("written by the script")
+    """))
+    out = store.path("results").as_upload()
+    run = exp.submit(ScriptRunConfig(str(folder), "read.py", arguments=[
+        store.path("inputs").as_mount(), files.as_named_input("letters").as_download(), out]))
+    details = run.wait_for_completion()
+    assert details["status"] == "Completed", details.get("error")
+    assert run.get_metrics() == {"mounted": "alpha", "copied": "beta"}
+    assert not any("Materialized" in a or "$AZUREML" in a
+                   for a in run.get_details()["runDefinition"]["arguments"])
+    assert [(i["name"], i["dataset"], i["version"]) for i in details["inputDatasets"]
+            if i["dataset"]] == [("letters", "letters", 1)]
+    deadline = time.monotonic() + 10  # the as_upload folder reaches the datastore after the end
+    target = store.local_folder / "results" / "result.txt"
+    while not target.exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert target.read_text() == "written by the script"
+
+
 def test_run_type_keyword_stores_a_step_run(exp, scripts: Path) -> None:
     from amlhandson.core import _catalog
 

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import _atomic
+from .._store import Store
+from ..data._inputs import is_data_input, materialize_arguments, record_inputs
 from ..exceptions import ActivityFailedException, UserErrorException
 from .compute import _execution, _snapshot
 from .compute._apply import DRIVER_LOG
@@ -83,7 +86,13 @@ class ScriptRun(Run):
         runtime = None if target == LOCAL else ComputeTarget(workspace, target)._runtime
         snap = snapshot or _snapshot.make_snapshot(config.source_directory)
         _store_snapshot(workspace, snap)
-        definition = config._definition(arguments)
+        given = list(config.arguments if arguments is None else arguments)
+        inputs: list[Any] = []
+        inputs_dir: Path | None = None
+        if any(is_data_input(a) for a in given):  # data references and datasets become paths
+            inputs_dir = Path(tempfile.mkdtemp(prefix="amlhandson-inputs-"))
+            given, inputs = materialize_arguments(given, inputs_dir)
+        definition = config._definition(given)
         if run_id is None:
             run_id = f"{experiment.name}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
         outputs = tempfile.mkdtemp(prefix="amlhandson-outputs-")
@@ -92,6 +101,9 @@ class ScriptRun(Run):
                           outputs=outputs, tags=tags)
         run.add_properties({"ContentSnapshotId": snap.id, "azureml.runsource": run_type,
                             "amlhandson.script": definition["script"]})
+        if inputs:
+            record_inputs(Store.open(workspace.path), run.id, inputs)
+            on_done = _finishing_inputs(inputs, inputs_dir, on_done)
         env = config.run_config.environment
         spec = {"run_id": run.id, "experiment": experiment.name, "script": definition["script"],
                 "arguments": definition["arguments"], "snapshot": snap.data,
@@ -169,6 +181,31 @@ class ScriptRun(Run):
                 f"ActivityFailedException: Run {self.id} は Failed で終わりました。\n"
                 f"{error.get('message', '')}")
         return details
+
+
+def _finishing_inputs(inputs: list[Any], folder: Path | None, then: Any) -> Any:
+    """``on_done`` that first finalizes the data inputs (``as_upload`` folders are uploaded)."""
+    def done(execution: Any) -> None:
+        try:
+            for item in inputs:
+                if item.finalize is not None:
+                    try:
+                        item.finalize()
+                    except Exception as exc:  # noqa: BLE001 - reported in the run's log, not lost
+                        _note_in_log(execution.run, f"amlhandson: 出力データ {item.name!r} を"
+                                                    f"アップロードできませんでした: {exc}")
+        finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            if then is not None:
+                then(execution)
+    return done
+
+
+def _note_in_log(run: Any, text: str) -> None:
+    path = run.local_path / DRIVER_LOG
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(text + "\n")
 
 
 def _print_new(path: Path, offset: int) -> int:

@@ -32,6 +32,7 @@ import enum
 import warnings
 from typing import Any
 
+from ...data._inputs import is_data_input
 from ...exceptions import TrainingException, UserErrorException
 from .policy import EarlyTerminationPolicy, NoTerminationPolicy
 from .sampling import BayesianParameterSampling, HyperParameterSampling
@@ -81,19 +82,27 @@ def _flag(key: str) -> str:
     return key if key.startswith("-") else f"--{key}"
 
 
-def _split_duplicates(base: list[str], params: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """``base`` without the flags (and their values) that ``params`` sets; the removed flags."""
+def _is_flag(arg: Any, prefix: str = "-") -> bool:
+    return isinstance(arg, str) and arg.startswith(prefix)
+
+
+def _split_duplicates(base: list[Any], params: dict[str, Any]) -> tuple[list[Any], list[str]]:
+    """``base`` without the flags (and their values) that ``params`` sets; the removed flags.
+
+    Values that are not text (numbers, data inputs such as ``ds.as_mount()``) are kept as
+    they are, so the script run turns data inputs into paths for each trial.
+    """
     names = {_flag(k).lstrip("-") for k in params}
-    kept: list[str] = []
+    kept: list[Any] = []
     duplicates: list[str] = []
     skip_value = False
     for i, arg in enumerate(base):
         if skip_value:
             skip_value = False
             continue
-        if arg.startswith("-") and arg.lstrip("-") in names:
+        if _is_flag(arg) and arg.lstrip("-") in names:
             duplicates.append(arg)
-            skip_value = i + 1 < len(base) and not base[i + 1].startswith("--")
+            skip_value = i + 1 < len(base) and not _is_flag(base[i + 1], "--")
             continue
         kept.append(arg)
     return kept, duplicates
@@ -247,14 +256,18 @@ class HyperDriveConfig:
             return self._run_config
         return self._estimator._get_script_run_config()
 
-    def trial_arguments(self, params: dict[str, Any]) -> list[str]:
+    def trial_arguments(self, params: dict[str, Any]) -> list[Any]:
         """The trial's command line: base arguments (minus overridden flags) plus ``params``.
+
+        Numbers become text; data inputs (``ds.path(...).as_mount()``) stay objects until
+        the trial's script run turns them into paths.
 
         Example:
             >>> hd.trial_arguments({"--C": 0.5})  # doctest: +SKIP
             ['--data-folder', 'data', '--C', '0.5']
         """
-        kept, _ = _split_duplicates([str(a) for a in self.script_run_config.arguments], params)
+        base = [a if is_data_input(a) else str(a) for a in self.script_run_config.arguments]
+        kept, _ = _split_duplicates(base, params)
         for key, value in params.items():
             kept += [_flag(key), str(value)]
         return kept
