@@ -10,8 +10,9 @@ pipe). The launcher forks a child that
 
 * starts its own session (the runner kills its process group, as before),
 * takes the output pipe as stdout and stderr, ``/dev/null`` as stdin,
-* replaces its environment, working folder, ``sys.argv`` and ``sys.path[0]``
-  with the trial's, re-seeds numpy's global random state, forgets pre-imported
+* replaces its environment, working folder and ``sys.argv`` with the trial's and
+  puts the script's folder first on ``sys.path`` (the launcher keeps the runner's
+  folder off it), re-seeds numpy's global random state, forgets pre-imported
   modules that a file of the script's folder would shadow,
 * runs the script with :func:`._host.main` (``runpy``, exactly as a fresh
   ``python script.py``), then the exit handlers, and exits with its code.
@@ -142,7 +143,7 @@ def _child(request: dict[str, Any], out_fd: int, pipe_fd: int, report_fd: int) -
     before = set(sys.modules)
     code = 1
     try:
-        code = _host.main([request["script"], *request["args"]], replace_path0=True)
+        code = _host.main([request["script"], *request["args"]])
         _join_threads()
     finally:
         try:
@@ -365,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preload", default="")
     parser.add_argument("--deny", default="")
     args = parser.parse_args(argv)
+    if sys.path and os.path.abspath(sys.path[0] or ".") == os.getcwd():
+        sys.path.pop(0)  # the runner's folder is not the trial's: each child puts its script's first
     # numpy's BLAS threads are fork-aware; Python's warning about forking them is noise here
     warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork.*")
     launcher = Launcher(socket.socket(fileno=args.fd))

@@ -52,13 +52,8 @@ def _user_traceback(exc: BaseException, script: str) -> str:
     return "".join(traceback.format_exception(type(exc), exc, frames or tb))
 
 
-def main(argv: list[str] | None = None, replace_path0: bool = False) -> int:
-    """Run the script named by ``argv[0]`` with the remaining arguments; return its exit code.
-
-    ``replace_path0``: the script's folder replaces ``sys.path[0]`` (a process forked by
-    the warm launcher, whose ``sys.path[0]`` was the launcher's) instead of being put
-    in front of it.
-    """
+def main(argv: list[str] | None = None) -> int:
+    """Run the script named by ``argv[0]`` with the remaining arguments; return its exit code."""
     from .. import _catalog
     from ..run import Run
 
@@ -72,10 +67,7 @@ def main(argv: list[str] | None = None, replace_path0: bool = False) -> int:
     context = Run.get_context() if os.environ.get("AMLHANDSON_RUN_PIPE") else None
     script = os.path.abspath(argv[0])
     sys.argv = [argv[0], *argv[1:]]
-    if replace_path0 and sys.path:
-        sys.path[0] = os.path.dirname(script)
-    else:
-        sys.path.insert(0, os.path.dirname(script))
+    sys.path.insert(0, os.path.dirname(script))
     code: Any = 0
     try:
         runpy.run_path(script, run_name="__main__")
