@@ -266,6 +266,33 @@ def test_compute_target_get_or_create_and_cluster_run(ws, exp, scripts: Path, ca
     assert ws.compute_targets == {}
 
 
+def test_a_finished_trial_is_not_run_again_when_its_worker_is_scaled_down(ws, exp,
+                                                                          scratch: Path) -> None:
+    """The scheduler recomputes results it still holds when their worker leaves: none are held."""
+    folder = scratch / "once"
+    folder.mkdir()
+    (folder / "once.py").write_text("import sys\nopen(sys.argv[1], 'a').write('ran\\n')\n")
+    marker = scratch / "marker.txt"
+    cluster = ComputeTarget.create(ws, "shortidle", AmlCompute.provisioning_configuration(
+        max_nodes=1, idle_seconds_before_scaledown=1))
+    try:
+        run = exp.submit(ScriptRunConfig(str(folder), "once.py", arguments=[str(marker)],
+                                         compute_target=cluster))
+        assert run.wait_for_completion()["status"] == "Completed"
+        deadline = time.monotonic() + 30
+        while cluster.get_status().current_node_count > 0:  # the idle worker is removed
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        second = exp.submit(ScriptRunConfig(str(folder), "once.py",  # scales the cluster up again
+                                            arguments=[str(scratch / "other.txt")],
+                                            compute_target=cluster))
+        assert second.wait_for_completion()["status"] == "Completed"
+        time.sleep(3)
+        assert marker.read_text() == "ran\n"  # the first trial did not run again on the new worker
+    finally:
+        cluster.delete()
+
+
 def test_attach_refuses_an_unreachable_scheduler(ws) -> None:
     import socket
 

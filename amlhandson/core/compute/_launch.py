@@ -42,6 +42,7 @@ class TrialHandle:
         self.attempt: str | None = None
         self.started = threading.Event()
         self._future: Any = None
+        self._released = False
         self._thread: threading.Thread | None = None
         self._result: dict[str, Any] | None = None
         self._lock = threading.Lock()
@@ -55,6 +56,8 @@ class TrialHandle:
 
     def done(self) -> bool:
         """Whether the runner has returned (or the task failed)."""
+        if self._released:
+            return True
         if self._future is not None:
             return self._future.done()
         return self._thread is not None and not self._thread.is_alive()
@@ -94,12 +97,28 @@ class TrialHandle:
                 result = self._future.result(timeout=timeout)
             except Exception as exc:  # noqa: BLE001 - KilledWorker, CancelledError, comm errors
                 result = self._failure(exc)
+            self.release()
         else:
             assert self._thread is not None
             self._thread.join(timeout)
             result = self._local_result or self._failure(RuntimeError("runner thread ended"))
         self._result = result
         return result
+
+    def release(self) -> None:
+        """Let the scheduler forget the task: a finished trial is never computed again.
+
+        While a future is held, the scheduler keeps its result and recomputes it (runs the
+        script again) when the worker holding it leaves the cluster, e.g. at an idle
+        scale-down.
+        """
+        future, self._future = self._future, None
+        if future is not None:
+            self._released = True
+            try:
+                future.release()
+            except Exception:  # noqa: BLE001 - a closed client has nothing left to forget
+                pass
 
     def _failure(self, exc: BaseException) -> dict[str, Any]:
         name = type(exc).__name__
