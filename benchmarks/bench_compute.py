@@ -133,8 +133,11 @@ def main() -> int:
     (folder / "imports.py").write_text(IMPORTS)
     print(f"load average at start (1, 5, 15 min): {_load()} on {os.cpu_count()} cores")
     data = _data(root, args.samples)
-    two = ComputeTarget.create(ws, "two", AmlCompute.provisioning_configuration(max_nodes=2))
-    one = ComputeTarget.create(ws, "one", AmlCompute.provisioning_configuration(max_nodes=1))
+    # warm clusters: no idle scale-down between the rounds (the measured thing is the trials)
+    two = ComputeTarget.create(ws, "two", AmlCompute.provisioning_configuration(
+        max_nodes=2, idle_seconds_before_scaledown=3600))
+    one = ComputeTarget.create(ws, "one", AmlCompute.provisioning_configuration(
+        max_nodes=1, idle_seconds_before_scaledown=3600))
     exp = Experiment(ws, "bench")
     failed = []
 
