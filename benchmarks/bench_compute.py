@@ -152,6 +152,8 @@ def main() -> int:
         start = time.perf_counter()
         Parallel(n_jobs=2)(delayed(knn_score)(k, str(data)) for k in range(1, 9))
         times["joblib"].append(time.perf_counter() - start)
+        print(f"  round: 2 workers {times['two'][-1]:.2f} s, 1 worker {times['one'][-1]:.2f} s, "
+              f"joblib {times['joblib'][-1]:.2f} s (load {_load()})", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     speedup = med["one"] / med["two"]
     vs_joblib = med["two"] / med["joblib"]
