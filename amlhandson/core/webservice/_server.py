@@ -124,6 +124,7 @@ async def _watch_config(config_path: Path, server: Any) -> None:
 
 async def serve(settings: ServerSettings, config_path: Path, writer: LogWriter) -> int:
     """Bind, check the models, start the workers, then answer HTTP until told to stop."""
+    from ._config import is_loopback
     from ._front import ScoringFront
     from ._http import bind, make_server, raise_fd_limit
     from ._keys import KeyFile
@@ -141,6 +142,15 @@ async def serve(settings: ServerSettings, config_path: Path, writer: LogWriter) 
                    " にすると空いているポートが自動で選ばれます。")
     port = sock.getsockname()[1]
     start.runtime(host=settings.host, port=port, ready=False)
+    keys_file = settings.keys_file or os.environ.get("AMLHANDSON_KEYS_FILE")
+    if not is_loopback(settings.host):
+        if not keys_file and not settings.allow_unauthenticated:
+            start.fail("port", EXIT_PORT,
+                       f"host {settings.host!r} ではネットワークからも呼べてしまいますが、キー認証が"
+                       "ありません。キーを付ける (keys_file / AMLHANDSON_KEYS_FILE) か、"
+                       "allow_unauthenticated を true にしてください。")
+        log.warning("Listening on %s: reachable from other machines (%s)", settings.host,
+                    "keys required" if keys_file else "NO KEYS: anyone can call it")
     limit = raise_fd_limit(settings.max_connections + 256)
     if limit < settings.max_connections + 64:
         log.warning("open-file limit %d: serving at most %d connections", limit, limit - 64)
@@ -152,7 +162,6 @@ async def serve(settings: ServerSettings, config_path: Path, writer: LogWriter) 
         await pool.start()
     except WorkerFailed as exc:
         start.fail(exc.kind, exc.exit_code, exc.message, exc.traceback)
-    keys_file = settings.keys_file or os.environ.get("AMLHANDSON_KEYS_FILE")
     app = ScoringFront(settings.name, pool=pool, keys=KeyFile(base / keys_file) if keys_file
                        else None, max_body=settings.max_request_body_bytes)
     server = make_server(app, settings)

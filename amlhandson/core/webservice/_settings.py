@@ -8,6 +8,7 @@ ones take the defaults below, so an older ``server.json`` still starts.
 ==============================  =========  =================================================
 key                             default    meaning
 ==============================  =========  =================================================
+``allow_unauthenticated``       false      serve a non-loopback ``host`` without keys
 ``workers``                     2          score worker processes kept running (each runs
                                            score.py's ``init()`` once)
 ``max_workers``                 4          more are started while every worker is busy
@@ -72,6 +73,7 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 0
     keys_file: str | None = None
+    allow_unauthenticated: bool = False
     runtime_file: str | None = None
     failure_file: str | None = None
     watch: bool = False
