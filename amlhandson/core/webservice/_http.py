@@ -12,7 +12,8 @@ protocol subclass :func:`guarded_protocol` adds:
 * a request head (request line and headers) over 64 KiB is answered 431;
 * after an early answer (413 for a body over the limit), the rest of the body is
   read and thrown away, so the client sees the 413 instead of a reset
-  connection, up to four times the limit, then the connection is closed.
+  connection, up to four times the limit (at least 256 MiB, within
+  ``request_timeout_s``), then the connection is closed.
 
 Example:
     >>> sock = bind("127.0.0.1", 0)
@@ -38,6 +39,8 @@ log = logging.getLogger("amlhandson.scoring")
 
 #: Largest request line + headers accepted.
 MAX_HEAD = 64 * 1024
+#: Bytes of an already-refused body read and dropped, at least (so the client sees the 413).
+DRAIN_AT_LEAST = 256 * 1024 * 1024
 
 
 def bind(host: str, port: int, backlog: int = 2048) -> socket.socket:
@@ -85,7 +88,7 @@ def guarded_protocol(settings: ServerSettings) -> type:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     request_timeout = settings.request_timeout_s
-    drain_cap = settings.max_request_body_bytes * 4
+    drain_cap = max(settings.max_request_body_bytes * 4, DRAIN_AT_LEAST)
 
     class GuardedProtocol(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None

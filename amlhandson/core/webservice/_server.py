@@ -133,6 +133,15 @@ async def serve(settings: ServerSettings, config_path: Path, writer: LogWriter) 
     base = config_path.parent
     start = Startup(base, settings)
     app_dir = (base / settings.app_dir).resolve()
+    keys_file = settings.keys_file or os.environ.get("AMLHANDSON_KEYS_FILE")
+    if not is_loopback(settings.host):
+        if not keys_file and not settings.allow_unauthenticated:
+            start.fail("open", EXIT_PORT,
+                       f"host {settings.host!r} ではネットワークからも呼べてしまいますが、キー認証が"
+                       "ありません。キーを付ける (keys_file / AMLHANDSON_KEYS_FILE) か、"
+                       "allow_unauthenticated を true にしてください。")
+        log.warning("Listening on %s: reachable from other machines (%s)", settings.host,
+                    "keys required" if keys_file else "NO KEYS: anyone can call it")
     try:
         sock = bind(settings.host, settings.port)
     except OSError as exc:
@@ -142,15 +151,6 @@ async def serve(settings: ServerSettings, config_path: Path, writer: LogWriter) 
                    " にすると空いているポートが自動で選ばれます。")
     port = sock.getsockname()[1]
     start.runtime(host=settings.host, port=port, ready=False)
-    keys_file = settings.keys_file or os.environ.get("AMLHANDSON_KEYS_FILE")
-    if not is_loopback(settings.host):
-        if not keys_file and not settings.allow_unauthenticated:
-            start.fail("port", EXIT_PORT,
-                       f"host {settings.host!r} ではネットワークからも呼べてしまいますが、キー認証が"
-                       "ありません。キーを付ける (keys_file / AMLHANDSON_KEYS_FILE) か、"
-                       "allow_unauthenticated を true にしてください。")
-        log.warning("Listening on %s: reachable from other machines (%s)", settings.host,
-                    "keys required" if keys_file else "NO KEYS: anyone can call it")
     limit = raise_fd_limit(settings.max_connections + 256)
     if limit < settings.max_connections + 64:
         log.warning("open-file limit %d: serving at most %d connections", limit, limit - 64)
