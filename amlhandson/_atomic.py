@@ -18,13 +18,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["TEMP_PREFIX", "temp_path", "writing", "write_bytes", "write_text", "copy_file",
-           "copy_stream"]
+__all__ = ["TEMP_PREFIX", "temp_path", "replace", "writing", "write_bytes", "write_text",
+           "copy_file", "copy_stream"]
 
 #: Start of every temporary file name amlhandson writes.
 TEMP_PREFIX = ".amlhandson-tmp-"
@@ -39,6 +40,22 @@ def temp_path(target: Path) -> Path:
         True
     """
     return target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}")
+
+
+def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """``os.replace``, retried briefly where Windows refuses while a reader has ``target`` open.
+
+    Example:
+        >>> replace(temp_path(target), target)  # doctest: +SKIP
+    """
+    for attempt in range(10):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if os.name != "nt" or attempt == 9:
+                raise
+            time.sleep(0.2)
 
 
 @contextlib.contextmanager
@@ -62,7 +79,7 @@ def writing(target: str | os.PathLike[str], mode: int | None = None) -> Iterator
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -418,8 +418,16 @@ def compile_cell(shell: Any, cell: str, magic_line: str = "") -> CompiledCell:
         body = shell.compile(tree, filename, "exec")
     except SyntaxError as exc:
         # Show it the way IPython shows a syntax error in a plain cell (no internal frames),
-        # then fail the cell with one short line.
-        shell.showsyntaxerror(filename)
+        # then fail the cell with one short line. Python 3.13 raises a private subclass
+        # (_IncompleteInputError) for unfinished code: learners see a plain SyntaxError.
+        if type(exc) is not SyntaxError and type(exc).__name__.startswith("_"):
+            try:
+                raise SyntaxError(exc.msg, (exc.filename, exc.lineno, exc.offset, exc.text,
+                                            exc.end_lineno, exc.end_offset)) from None
+            except SyntaxError:
+                shell.showsyntaxerror(filename)
+        else:
+            shell.showsyntaxerror(filename)
         hint = (" %%aml_run のセルでは top-level の await は使えません。"
                 if "await" in str(exc.msg) else "")
         raise CellSyntaxError(

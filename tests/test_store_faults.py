@@ -142,6 +142,7 @@ def test_corrupt_database_gives_clear_error(tmp_path: Path) -> None:
         Store(folder).versions()
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_forked_child_gets_its_own_connection(ws: Workspace) -> None:
     exp = Experiment(ws, "fork")
     run = exp.start_logging()

@@ -85,6 +85,8 @@ def translate(exc: BaseException, path: Path) -> StoreError:
     text = str(exc)
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
         text = "disk is full"
+    if "disk i/o error" in text.lower() and _out_of_space(path):
+        text = f"disk is full ({text})"
     lowered = text.lower()
     if "disk is full" in lowered or "disk full" in lowered or "file too large" in lowered:
         return DiskFullError(
@@ -107,6 +109,25 @@ def translate(exc: BaseException, path: Path) -> StoreError:
             "書き込み権限を確認してください。"
         )
     return StoreError(f"ワークスペースのデータベース {path} でエラーが起きました: {text}")
+
+
+def _out_of_space(path: Path) -> bool:
+    """Whether a write error on ``path`` is explained by a full disk or a file-size limit."""
+    folder = path.parent
+    try:
+        if shutil.disk_usage(folder).free < 4 * 1024 * 1024:
+            return True
+    except OSError:
+        return False
+    try:
+        import resource
+    except ImportError:  # Windows
+        return False
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft == resource.RLIM_INFINITY:
+        return False
+    sizes = [p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists()]
+    return any(size + 65536 >= soft for size in sizes)
 
 
 class Database:
@@ -371,7 +392,9 @@ class Database:
             fresh_path.unlink(missing_ok=True)
             fresh = Database(fresh_path, self.components)
             counts: dict[str, int] = {}
-            with fresh.write() as out:
+            out = fresh._connect()
+            out.execute("PRAGMA foreign_keys=OFF")  # rows whose parent was lost are kept too
+            with fresh._transaction(out):
                 tables = [r[0] for r in out.execute(
                     "SELECT name FROM sqlite_master WHERE type='table' AND name != 'meta'")]
                 for table in tables:

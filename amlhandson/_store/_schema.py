@@ -126,7 +126,7 @@ def _v2_backfill(conn: sqlite3.Connection) -> None:
             "SELECT run_pk, name, payload FROM metrics WHERE kind = 0 ORDER BY rowid"):
         try:
             values = json.loads(payload)
-        except ValueError:
+        except (ValueError, TypeError):
             continue  # a damaged row: reported when the run's metrics are read
         if values:
             last[(run_pk, name)] = values[-1]

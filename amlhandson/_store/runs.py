@@ -168,8 +168,12 @@ class RunRepo:
 
     def list(self, experiment_pk: int | None = None, *, parent_pk: int | None = None,
              include_children: bool = False, limit: int | None = None, offset: int = 0,
-             newest_first: bool = True) -> list[RunRecord]:
+             newest_first: bool = True,
+             before: tuple[float, int] | None = None) -> list[RunRecord]:
         """Runs of an experiment (top-level unless ``include_children``) or of a parent.
+
+        Newest first by default. ``before=(created, pk)`` of the last record of a page
+        gives the next page (stable while new runs arrive).
 
         Example:
             >>> [r.run_id for r in store.runs.list(exp.pk, limit=20)]  # doctest: +SKIP
@@ -184,6 +188,9 @@ class RunRepo:
             params.append(parent_pk)
         elif not include_children:
             where.append("r.parent_pk IS NULL")
+        if before is not None:
+            where.append("(r.created < ? OR (r.created = ? AND r.pk < ?))")
+            params += [before[0], before[0], before[1]]
         sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
         if parent_pk is not None:
             sql += " ORDER BY r.pk"

@@ -10,8 +10,8 @@ the uncaught exception and calls the previous hook). At exit:
 * every metric still queued is written.
 
 Example:
-    >>> active_runs()
-    []
+    >>> all(run.is_running_here for run in active_runs())
+    True
 """
 
 from __future__ import annotations

@@ -124,14 +124,21 @@ class Experiment:
         Example:
             >>> latest = next(exp.get_runs())  # doctest: +SKIP
         """
-        records = self._store.runs.list(self._record.pk, include_children=include_children)
-        tags_of = self._store.runs.tags_of(r.pk for r in records) if tags is not None else {}
-        for record in records:
-            if type is not None and record.type != type:
-                continue
-            if tags is not None and not matches(tags_of[record.pk], tags):
-                continue
-            run = _catalog.run_class(record.type)._attach(self, reconcile(self._store, record))
-            if properties is not None and not matches(run.get_properties(), properties):
-                continue
-            yield run
+        before, page = None, 50
+        while True:  # page through the runs: the newest 20 of 100,000 cost one small query
+            records = self._store.runs.list(self._record.pk, include_children=include_children,
+                                            limit=page, before=before)
+            tags_of = self._store.runs.tags_of(r.pk for r in records) if tags is not None else {}
+            for record in records:
+                if type is not None and record.type != type:
+                    continue
+                if tags is not None and not matches(tags_of[record.pk], tags):
+                    continue
+                run = _catalog.run_class(record.type)._attach(self, reconcile(self._store, record))
+                if properties is not None and not matches(run.get_properties(), properties):
+                    continue
+                yield run
+            if len(records) < page:
+                return
+            before = (records[-1].created, records[-1].pk)
+            page = min(page * 2, 1000)

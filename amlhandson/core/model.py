@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import posixpath
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -40,7 +39,7 @@ from .. import _filters, _paths
 from .._store import Store
 from .._store.records import ModelRecord
 from ..exceptions import DataError, ModelNotFoundError, UserErrorException
-from . import _catalog
+from . import _artifacts, _catalog
 from ._model_files import content_hash, copy_hashed, remove
 from ._tags import clean_tags
 from .experiment import Experiment
@@ -511,12 +510,8 @@ def register_from_run(run: Run, model_name: str, model_path: str | None, *,
             "run.register_model(model_name, model_path=...) の model_path に、Run のファイルの"
             "中の場所を指定してください。例: model_path='outputs/sklearn_mnist_model.pkl'"
         )
-    rel = posixpath.normpath(model_path.replace("\\", "/")).lstrip("/")
-    if rel.startswith("..") or rel == ".":
-        raise UserErrorException(f"model_path {model_path!r} は Run のファイルの外を指しています。"
-                                 "'outputs/...' のような相対パスにしてください。")
+    rel, source = _artifacts.resolve(run.local_path, model_path)  # the one path rule
     run.flush()
-    source = run.local_path / rel
     if not source.exists():
         names = run.get_file_names()
         hints = []

@@ -106,6 +106,7 @@ class Workspace:
         self._details: dict[str, Any] = details
         self._root = root
         self._store = Store.open(root)
+        self._store.versions()  # a damaged or newer database is reported here, by name
         self._auth = auth
 
     # -- identity ----------------------------------------------------------------

@@ -18,14 +18,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import settings
 from ._common import Expected
-from ._files import _new_temp
+from ._files import _new_temp, _replace
 from ._idx import COLS, ROWS, _BadIdx, _is_gzip, _parse_header, _pieces
 
 #: Sidecar in ``data_dir`` remembering which files were verified (size, mtime, inode).
@@ -154,7 +153,7 @@ class _Stamps:
             tmp = _new_temp(self.path.parent, self.path.name)
             try:
                 tmp.write_text(data, encoding="utf-8")
-                os.replace(tmp, self.path)
+                _replace(tmp, self.path)
             finally:
                 with contextlib.suppress(OSError):
                     tmp.unlink()
