@@ -134,7 +134,7 @@ def reconcile(workspace: Workspace, record: ServiceRecord, folder: Path) -> Serv
     if runtime.get("ready"):
         if pool.get("ready", 1) > 0 and record.state != HEALTHY:
             fields["state"], spec["error"] = HEALTHY, None
-        elif pool.get("ready", 1) == 0 and record.state == HEALTHY:
+        elif pool.get("ready", 1) == 0 and (record.state == HEALTHY or "last_exit" in spec):
             fields["state"] = UNHEALTHY
             spec["error"] = {"kind": "restarting", "traceback": "", "message":
                              restart_message(last) if last else "score.py のプロセスを起動し直して"
