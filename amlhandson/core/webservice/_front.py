@@ -244,6 +244,11 @@ class ScoringFront:
 
     async def _reply(self, send: Send, status: int, headers: list[tuple[str, str]],
                      content: bytes) -> None:
+        if len(headers) == 1 and headers[0] == ("Content-Type", "application/json"):
+            await send({"type": "http.response.start", "status": status, "headers": [
+                (b"content-type", _JSON), (b"content-length", str(len(content)).encode())]})
+            await send({"type": "http.response.body", "body": content})
+            return
         out = []
         for name, value in headers:
             if not _HEADER_NAME.match(name) or _BAD_HEADER.search(value) or \

@@ -9,7 +9,8 @@ protocol subclass :func:`guarded_protocol` adds:
 * ``request_timeout_s``: from the moment a connection opens (or a new request
   on it begins) until the whole request, headers and body, has arrived; a
   connection that opens and says nothing, or drips a byte at a time, is closed;
-* a request head (request line and headers) over 64 KiB is answered 431;
+* a request target (path and query) over 64 KiB, or a request head over
+  1 MiB, is answered 431 and the connection closed;
 * after an early answer (413 for a body over the limit), the rest of the body is
   read and thrown away, so the client sees the 413 instead of a reset
   connection, up to four times the limit (at least 256 MiB, within
@@ -37,8 +38,10 @@ __all__ = ["bind", "raise_fd_limit", "guarded_protocol", "make_server", "MAX_HEA
 
 log = logging.getLogger("amlhandson.scoring")
 
-#: Largest request line + headers accepted.
+#: Longest request target (path and query) accepted.
 MAX_HEAD = 64 * 1024
+#: Most bytes read while a request's head is incomplete (request line and headers).
+MAX_HEAD_TOTAL = 1024 * 1024
 #: Bytes of an already-refused body read and dropped, at least (so the client sees the 413).
 DRAIN_AT_LEAST = 256 * 1024 * 1024
 
@@ -92,7 +95,9 @@ def guarded_protocol(settings: ServerSettings) -> type:
 
     class GuardedProtocol(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
+        _in_head = False
         _head_bytes = 0
+        _url_bytes = 0
         _discarded = 0
 
         def _arm(self) -> None:
@@ -119,28 +124,37 @@ def guarded_protocol(settings: ServerSettings) -> type:
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            self._head_bytes = 0
-            self._discarded = 0
+            self._in_head = True
+            self._head_bytes = self._url_bytes = self._discarded = 0
             self._arm()
 
-        def _count_head(self, n: int) -> None:
-            self._head_bytes += n
-            if self._head_bytes > MAX_HEAD and not self.transport.is_closing():
+        def _too_large(self) -> None:
+            if not self.transport.is_closing():
                 self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
                                      b"content-length: 0\r\nconnection: close\r\n\r\n")
                 self.transport.close()
 
+        def data_received(self, data: bytes) -> None:
+            if self._in_head:  # counted per read, not per header: cheap
+                self._head_bytes += len(data)
+                if self._head_bytes > MAX_HEAD_TOTAL:
+                    self._too_large()
+                    return
+            super().data_received(data)
+
         def on_url(self, url: bytes) -> None:
-            self._count_head(len(url))
-            if not self.transport.is_closing():
+            self._url_bytes += len(url)
+            if self._url_bytes > MAX_HEAD:
+                self._too_large()
+            elif not self.transport.is_closing():
                 super().on_url(url)
 
         def on_header(self, name: bytes, value: bytes) -> None:
-            self._count_head(len(name) + len(value) + 4)
             if not self.transport.is_closing():
                 super().on_header(name, value)
 
         def on_headers_complete(self) -> None:
+            self._in_head = False
             if not self.transport.is_closing():
                 super().on_headers_complete()
 
@@ -165,7 +179,7 @@ def make_server(app: Any, settings: ServerSettings) -> Any:
 
     config = uvicorn.Config(
         app, http=guarded_protocol(settings), ws="none", lifespan="off", log_config=None,
-        access_log=False, limit_concurrency=settings.max_connections,
+        access_log=False, proxy_headers=False, limit_concurrency=settings.max_connections,
         timeout_keep_alive=settings.keep_alive_s, timeout_graceful_shutdown=2,
         server_header=False, date_header=False, backlog=2048)
     return uvicorn.Server(config)

@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -27,7 +26,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["LogWriter", "LogHandler", "relay_lines"]
+__all__ = ["LogWriter", "LogHandler", "LineRelay"]
 
 
 class LogWriter:
@@ -107,36 +106,53 @@ class LogHandler(logging.Handler):
             self.handleError(record)
 
 
-async def relay_lines(reader: asyncio.StreamReader, writer: LogWriter) -> None:
-    """Copy a worker's output into the log, line by line, until the worker closes it.
+class LineRelay:
+    """Copies a worker's output into the log line by line, as it arrives in pieces.
 
     A line longer than the writer's limit is written cut, and the rest of it is
-    skipped (counted in the note) however long it goes on.
+    skipped (counted in a note) however long it goes on.
+
+    Example:
+        >>> import io
+        >>> relay = LineRelay(LogWriter(io.BytesIO(), max_line=8))
+        >>> relay.feed(b"hello\\nwor"); relay.feed(b"ld " * 10 + b"\\n"); relay.close()
+        >>> relay.writer.stream.getvalue().decode().splitlines()
+        ['hello', 'world ld... [25 bytes cut]']
     """
-    partial = b""
-    skipped = -1  # >= 0 while skipping the rest of an over-long line
-    while True:
-        chunk = await reader.read(65536)
-        if not chunk:
-            break
-        partial += chunk
+
+    def __init__(self, writer: LogWriter) -> None:
+        self.writer = writer
+        self._partial = b""
+        self._skipped = -1  # >= 0 while skipping the rest of an over-long line
+
+    def feed(self, data: bytes) -> None:
+        """Write every complete line in ``data`` (with what came before it)."""
+        partial = self._partial + data
+        writer = self.writer
         while partial:
             end = partial.find(b"\n")
-            if skipped >= 0:
+            if self._skipped >= 0:
                 if end < 0:
-                    skipped += len(partial)
+                    self._skipped += len(partial)
                     partial = b""
                     break
-                writer.write_line(f"... [{skipped + end} more bytes of that line cut]")
-                partial, skipped = partial[end + 1:], -1
+                writer.write_line(f"... [{self._skipped + end} more bytes of that line cut]")
+                partial, self._skipped = partial[end + 1:], -1
                 continue
             if end < 0:
                 if len(partial) > writer.max_line:
                     writer.write_line(partial[: writer.max_line])
-                    skipped = len(partial) - writer.max_line
+                    self._skipped = len(partial) - writer.max_line
                     partial = b""
                 break
             writer.write_line(partial[:end])
             partial = partial[end + 1:]
-    if partial:
-        writer.write_line(partial)
+        self._partial = partial
+
+    def close(self) -> None:
+        """Write what is left of an unfinished line."""
+        if self._partial:
+            self.writer.write_line(self._partial)
+        elif self._skipped > 0:
+            self.writer.write_line(f"... [{self._skipped} more bytes of that line cut]")
+        self._partial, self._skipped = b"", -1

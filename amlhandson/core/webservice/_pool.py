@@ -42,8 +42,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._logs import LogWriter, relay_lines
-from ._protocol import ProtocolError, pack, read_frame_async
+from ._logs import LineRelay, LogWriter
+from ._protocol import FrameParser, ProtocolError, pack
 from ._settings import ServerSettings
 
 __all__ = ["WorkerPool", "WorkerFailed", "PoolBusy", "ScoringTimeout", "WorkerDied",
@@ -92,10 +92,11 @@ def describe_exit(code: int | None) -> str:
 
 
 class _Worker:
-    def __init__(self, number: int, proc: asyncio.subprocess.Process) -> None:
+    def __init__(self, number: int) -> None:
         self.number = number
-        self.proc = proc
-        self.pid = proc.pid
+        self.pid = 0
+        self.transport: Any = None  # the loop's subprocess transport
+        self.stdin: Any = None
         self.state = "starting"  # starting | ready | retiring | dead
         self.inflight: dict[int, asyncio.Future] = {}
         self.started = time.monotonic()
@@ -104,11 +105,75 @@ class _Worker:
         self.planned: str | None = None  # why we ended it (not a failure), if we did
         self.failure: dict[str, Any] | None = None
         self.killed = False  # ended by the pool (timeout, memory, stop), not on its own
-        self.ready: asyncio.Future = asyncio.get_running_loop().create_future()
-        self.tasks: list[asyncio.Task] = []
+        loop = asyncio.get_running_loop()
+        self.ready: asyncio.Future = loop.create_future()
+        self.exited: asyncio.Future = loop.create_future()
 
     def label(self) -> str:
         return f"worker {self.number} (pid {self.pid})"
+
+    def send(self, data: bytes) -> None:
+        if self.stdin is None or self.stdin.is_closing():
+            raise ConnectionResetError("the worker's input is closed")
+        self.stdin.write(data)
+
+
+class _WorkerProtocol(asyncio.SubprocessProtocol):
+    """One worker's pipes: frames on stdout, log lines on stderr, then its exit.
+
+    Frames are parsed as they arrive and answered in the same callback (no
+    reader task in between), which keeps the per-request cost low.
+    """
+
+    def __init__(self, pool: WorkerPool, worker: _Worker) -> None:
+        self.pool = pool
+        self.worker = worker
+        self.frames = FrameParser()
+        self.relay = LineRelay(pool.writer)
+        self._exited = False
+        self._stdout_closed = False
+        self._done = False
+
+    def connection_made(self, transport: Any) -> None:  # uvloop's is not an asyncio subclass
+        self.worker.transport = transport
+        self.worker.pid = transport.get_pid()
+        self.worker.stdin = transport.get_pipe_transport(0)
+
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        assert isinstance(data, bytes)
+        if fd != 1:
+            self.relay.feed(data)
+            return
+        try:
+            frames = self.frames.feed(data)
+        except ProtocolError as exc:
+            log.error("%s sent something that is not a frame (%s): stopping it",
+                      self.worker.label(), exc)
+            self.pool._kill(self.worker, None)
+            return
+        for meta, body in frames:
+            self.pool._on_frame(self.worker, meta, body)
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if fd == 1:
+            self._stdout_closed = True
+            self._finish()
+        elif fd == 2:
+            self.relay.close()
+
+    def process_exited(self) -> None:
+        self._exited = True
+        self._finish()
+        # a grandchild may hold the worker's pipes open: do not wait for them for long
+        asyncio.get_running_loop().call_later(1.0, self._finish, True)
+
+    def _finish(self, force: bool = False) -> None:
+        if self._done or not self._exited or not (self._stdout_closed or force):
+            return
+        self._done = True
+        assert self.worker.transport is not None
+        code = self.worker.transport.get_returncode()
+        self.pool._on_exit(self.worker, -1 if code is None else code)
 
 
 class WorkerPool:
@@ -167,21 +232,18 @@ class WorkerPool:
         return env
 
     async def _spawn(self) -> _Worker:
-        number = next(self._numbers)
+        worker = _Worker(next(self._numbers))
         kwargs: dict[str, Any] = {}
         if os.name == "nt":
             kwargs["creationflags"] = 0x08000000  # CREATE_NO_WINDOW
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", WORKER_MODULE, str(self.config_path), str(number),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, cwd=str(self.app_dir), env=self._env(), **kwargs)
-        worker = _Worker(number, proc)
+        loop = asyncio.get_running_loop()
+        await loop.subprocess_exec(
+            lambda: _WorkerProtocol(self, worker), sys.executable, "-m", WORKER_MODULE,
+            str(self.config_path), str(worker.number), stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=str(self.app_dir), env=self._env(), **kwargs)
         self.workers.append(worker)
         log.info("Starting %s", worker.label())
-        loop = asyncio.get_running_loop()
-        assert proc.stdout is not None and proc.stderr is not None
-        worker.tasks = [loop.create_task(self._read(worker)),
-                        loop.create_task(relay_lines(proc.stderr, self.writer))]
         timer = loop.call_later(self.settings.init_timeout_s, self._init_timeout, worker)
         worker.ready.add_done_callback(lambda _f: timer.cancel())
         self.on_change()
@@ -262,21 +324,6 @@ class WorkerPool:
         asyncio.get_running_loop().create_task(more())
 
     # -- reading a worker ------------------------------------------------------------------------------
-    async def _read(self, worker: _Worker) -> None:
-        assert worker.proc.stdout is not None
-        try:
-            while True:
-                frame = await read_frame_async(worker.proc.stdout)
-                if frame is None:
-                    break
-                self._on_frame(worker, *frame)
-        except (ProtocolError, OSError) as exc:
-            log.error("%s sent something that is not a frame (%s): stopping it", worker.label(),
-                      exc)
-            self._kill(worker, None)
-        code = await worker.proc.wait()
-        self._on_exit(worker, code)
-
     def _on_frame(self, worker: _Worker, meta: dict[str, Any], body: bytes) -> None:
         op = meta.get("op")
         if op == "reply":
@@ -304,6 +351,8 @@ class WorkerPool:
     def _on_exit(self, worker: _Worker, code: int) -> None:
         was = worker.state
         worker.state = "dead"
+        if not worker.exited.done():
+            worker.exited.set_result(code)
         with contextlib.suppress(ValueError):
             self.workers.remove(worker)
         busy = len(worker.inflight)
@@ -391,11 +440,8 @@ class WorkerPool:
         timeout = self.settings.scoring_timeout_ms / 1000
         timer = loop.call_later(timeout, self._scoring_timeout, worker, future)
         try:
-            assert worker.proc.stdin is not None
             meta["op"], meta["id"] = "score", request_id
-            worker.proc.stdin.write(pack(meta, body))
-            if len(body) > 65536:
-                await worker.proc.stdin.drain()
+            worker.send(pack(meta, body))
             status, headers, content = await future
         except (ConnectionError, OSError) as exc:
             raise WorkerDied(f"cannot write to the worker: {exc}") from None
@@ -433,16 +479,16 @@ class WorkerPool:
         worker.killed = True
         if worker.state != "dead":
             worker.state = "retiring"
-        with contextlib.suppress(ProcessLookupError, OSError):
-            worker.proc.kill()
+        with contextlib.suppress(ProcessLookupError, OSError, AttributeError):
+            assert worker.transport is not None
+            worker.transport.kill()
 
     def _stop_worker(self, worker: _Worker) -> None:
         """Ask an idle worker to exit (planned); it is killed if it does not within 5 s."""
         worker.state = "retiring"
         with contextlib.suppress(OSError, AttributeError, RuntimeError):
-            assert worker.proc.stdin is not None
-            worker.proc.stdin.write(pack({"op": "stop"}))
-            worker.proc.stdin.close()
+            worker.send(pack({"op": "stop"}))
+            worker.stdin.close()
         asyncio.get_running_loop().call_later(5.0, self._kill, worker, None)
 
     async def _watch(self) -> None:
@@ -504,7 +550,7 @@ class WorkerPool:
                 self._kill(worker, None)
             else:
                 self._stop_worker(worker)
-        waits = [w.proc.wait() for w in list(self.workers)]
+        waits = [w.exited for w in list(self.workers)]
         if waits:
             try:
                 await asyncio.wait_for(asyncio.gather(*waits), timeout)

@@ -6,12 +6,16 @@ calls :meth:`ScoreHandler.handle`. Here the body is decoded and checked
 (:mod:`._limits`), given to ``run()`` (as the UTF-8 string, or, with a schema,
 as keyword arguments), and ``run()``'s value is encoded as JSON.
 
-What is refused before ``run()`` is called, with a JSON body ``{"message": ...}``
-(400): an empty body, bytes that are not UTF-8, text that is not JSON, nesting
-or integers beyond the limits, non-finite numbers and, when score.py declares a
-schema, values that do not fit it. An exception in ``run()`` is a 500 whose
-plain-text body names the exception, with the header
-``x-ms-run-function-failed: True``; its traceback goes to the service log.
+What is refused with a JSON body ``{"message": ...}`` (400): an empty body,
+bytes that are not UTF-8, nesting or integers beyond the limits and non-finite
+numbers (checked before ``run()``), and text that is not JSON. Without a
+schema, ``run()`` parses the body itself (v1's contract), so the server does not
+parse it a second time: when ``run()`` raises, the body is checked then, and a
+body that is not JSON is answered 400 with the position of the error instead of
+a 500. With a schema, the body is parsed first and values that do not fit it
+are a 400. An exception in ``run()`` on valid JSON is a 500 whose plain-text
+body names the exception, with the header ``x-ms-run-function-failed: True``;
+its traceback goes to the service log.
 
 Example:
     >>> handler = ScoreHandler("svc")
@@ -32,7 +36,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ._limits import MAX_DEPTH, MAX_INT_DIGITS, BadRequest, parse_json, preview
+from ._limits import MAX_DEPTH, MAX_INT_DIGITS, BadRequest, parse_json, precheck, preview
 from .schema import build_swagger, get_schema
 
 __all__ = ["ScoreHandler", "ScoreScriptError", "user_traceback", "dumps"]
@@ -170,9 +174,12 @@ class ScoreHandler:
                                    "文字列を送ってください。")
         else:
             text = json.dumps(query or {}, ensure_ascii=False)
+        limits = {"max_depth": self.max_depth, "max_int_digits": self.max_int_digits}
         try:
-            parsed = parse_json(text, max_depth=self.max_depth,
-                                max_int_digits=self.max_int_digits)
+            if self._schema is None:
+                precheck(text, **limits)  # run() parses the text itself
+            else:
+                parsed = parse_json(text, **limits)
         except BadRequest as exc:
             return _error(400, str(exc))
         if self._schema is not None:
@@ -181,9 +188,9 @@ class ScoreHandler:
                 return prepared
             if self.takes_headers:
                 prepared["request_headers"] = dict(headers or {})
-            return self._invoke((), prepared)
+            return self._invoke((), prepared, text)
         args = (text, dict(headers or {})) if self.takes_headers else (text,)
-        return self._invoke(args, {})
+        return self._invoke(args, {}, text)
 
     def _schema_args(self, parsed: Any) -> dict[str, Any] | Reply:
         assert self._schema is not None
@@ -212,11 +219,19 @@ class ScoreHandler:
             kwargs[key] = value
         return kwargs
 
-    def _invoke(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Reply:
+    def _invoke(self, args: tuple[Any, ...], kwargs: dict[str, Any], text: str) -> Reply:
         assert self._run is not None
         try:
             result = self._run(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - report run()'s failure to the client
+            if self._schema is None:  # was it the client's JSON that run() choked on?
+                try:
+                    parse_json(text, max_depth=self.max_depth,
+                               max_int_digits=self.max_int_digits)
+                except BadRequest as bad:
+                    log.warning("400 POST /score: %s (run() raised %s)", bad,
+                                type(exc).__name__)
+                    return _error(400, str(bad))
             log.error("Encountered Exception in run():\n%s", user_traceback(exc))
             what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             return _text(500, f"{what}\n\nscore.py の run() で例外が発生しました。traceback は "

@@ -11,10 +11,11 @@ call ``init()``, check ``run()``'s signature, then send ``{"op": "ready"}``.
 A failure sends ``{"op": "failed", "kind", "message", "traceback"}`` and
 exits with v1's codes (3 for ``init()``, 2 for the script).
 
-A thread reads the frames; when the server goes away (stdin ends) the worker
-exits at once, even in the middle of a ``run()`` that never returns, so no
-worker outlives its server. ``run()`` calls happen on the main thread (or on
-``replica_max_concurrent_requests`` threads).
+The main thread reads each frame and calls ``run()`` (or, with
+``replica_max_concurrent_requests`` > 1, a reader thread feeds that many
+threads). When the server goes away the worker exits at once, even in the
+middle of a ``run()`` that never returns (a watcher thread checks the parent
+process every second), so no worker outlives its server.
 
 Example::
 
@@ -66,7 +67,7 @@ class Channel:
     @classmethod
     def from_stdio(cls) -> Channel:
         """Take over stdin/stdout for frames; fd 1 becomes a copy of stderr, fd 0 /dev/null."""
-        reader = os.fdopen(os.dup(0), "rb", buffering=0)
+        reader = os.fdopen(os.dup(0), "rb", buffering=1 << 16)
         writer = os.fdopen(os.dup(1), "wb", buffering=0)
         sys.stdout.flush()
         os.dup2(2, 1)
@@ -169,6 +170,16 @@ def _read_requests(channel: Channel, inbox: queue.SimpleQueue) -> None:
     os._exit(0)
 
 
+def _watch_parent(parent: int) -> None:
+    """Thread: exit when the server process is gone (even while ``run()`` never returns)."""
+    import psutil
+
+    while True:
+        time.sleep(1.0)
+        if (os.name != "nt" and os.getppid() != parent) or not psutil.pid_exists(parent):
+            os._exit(0)
+
+
 def _answer(handler: ScoreHandler, channel: Channel, meta: dict[str, Any], body: bytes) -> None:
     try:
         status, headers, content = handler.handle(
@@ -184,18 +195,41 @@ def _answer(handler: ScoreHandler, channel: Channel, meta: dict[str, Any], body:
 
 
 def serve(handler: ScoreHandler, channel: Channel, settings: ServerSettings) -> int:
-    """Answer requests until the server stops us (or ``max_requests_per_worker`` is reached)."""
-    inbox: queue.SimpleQueue = queue.SimpleQueue()
+    """Answer requests until the server stops us (or ``max_requests_per_worker`` is reached).
+
+    With one ``run()`` at a time (the default) the main thread reads each frame
+    and answers it, with no hand-over between threads; a watcher thread ends
+    the process if the server dies. With more, a reader thread feeds a pool.
+    """
     channel.send({"op": "ready", "pid": os.getpid(), "takes_headers": handler.takes_headers,
                   "swagger": handler.swagger})
-    threading.Thread(target=_read_requests, args=(channel, inbox), daemon=True,
-                     name="amlhandson-requests").start()
-    limit = settings.max_requests_per_worker
     threads = settings.replica_max_concurrent_requests
-    pool = ThreadPoolExecutor(threads, "amlhandson-run") if threads > 1 else None
+    pool = None
+    if threads > 1:
+        inbox: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=_read_requests, args=(channel, inbox), daemon=True,
+                         name="amlhandson-requests").start()
+        pool = ThreadPoolExecutor(threads, "amlhandson-run")
+        next_frame = inbox.get
+    else:
+        threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True,
+                         name="amlhandson-watch").start()
+
+        def next_frame() -> tuple[dict[str, Any], bytes]:
+            try:
+                frame = read_frame(channel.reader)
+            except (OSError, ProtocolError) as exc:
+                log.error("worker: cannot read from the scoring server (%s): exiting.", exc)
+                frame = None
+            if frame is None:
+                logging.shutdown()
+                os._exit(0)
+            return frame
+
+    limit = settings.max_requests_per_worker
     served = 0
     while True:
-        meta, body = inbox.get()
+        meta, body = next_frame()
         op = meta.get("op")
         if op == "stop":
             break
