@@ -490,7 +490,11 @@ def test_services_cli_in_process(env: dict, deploy, capsys) -> None:
     service = deploy("cli-svc")
     where = ["-w", "svc-ws", "-g", "svc-rg"]
     assert services_cli(["list", *where]) == 0
-    assert "cli-svc" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "cli-svc" in out and "RESTARTS" in out
+    assert services_cli(["show", "cli-svc", *where]) == 0
+    out = capsys.readouterr().out
+    assert "restarts" in out and "running" in out and "last exit" in out
     assert services_cli(["logs", "cli-svc", "-n", "5", *where]) == 0
     assert "Scoring server is ready" in capsys.readouterr().out
     assert services_cli(["stop", "no-such-svc", *where]) == 1
