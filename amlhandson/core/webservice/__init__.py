@@ -3,7 +3,8 @@
 ``from azureml.core.webservice import Webservice, AciWebservice, LocalWebservice``
 becomes ``from amlhandson.core.webservice import ...``. Modules:
 
-- :mod:`.service`: ``Webservice``, ``LocalWebservice``, ``AciWebservice`` (the v1 objects);
+- :mod:`.service` / :mod:`.local` / :mod:`.aci`: ``Webservice``, ``LocalWebservice``,
+  ``AciWebservice`` (the v1 objects);
   under it :mod:`._config` (deployment configurations), :mod:`._records` (the store, states),
   :mod:`._supervise` (the server process), :mod:`._client` (HTTP calls), :mod:`._keys`,
   and :mod:`._deploy` (``Model.deploy``);
@@ -23,13 +24,9 @@ Example:
 
 from __future__ import annotations
 
-from .service import (
-    AciServiceDeploymentConfiguration,
-    AciWebservice,
-    LocalWebservice,
-    LocalWebserviceDeploymentConfiguration,
-    Webservice,
-)
+from .aci import AciServiceDeploymentConfiguration, AciWebservice
+from .local import LocalWebservice, LocalWebserviceDeploymentConfiguration
+from .service import Webservice
 
 __all__ = ["Webservice", "LocalWebservice", "AciWebservice",
            "LocalWebserviceDeploymentConfiguration", "AciServiceDeploymentConfiguration"]

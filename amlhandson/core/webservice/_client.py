@@ -6,7 +6,7 @@ Example:
     >>> decode(b'[7]'), decode(b"not json")
     ([7], 'not json')
     >>> status_hint(413)[:10]
-    'データが大きすぎます。'
+    'データが大きすぎます'
 """
 
 from __future__ import annotations

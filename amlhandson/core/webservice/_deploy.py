@@ -21,7 +21,8 @@ from . import _records
 from ._client import client_host
 from ._config import DeploymentConfiguration, check_models, check_service_name
 from ._layout import prepare
-from .service import AciWebservice, Webservice
+from .aci import AciWebservice
+from .service import Webservice
 
 __all__ = ["deploy"]
 

@@ -149,10 +149,6 @@ def guarded_protocol(settings: ServerSettings) -> type:
             elif not self.transport.is_closing():
                 super().on_url(url)
 
-        def on_header(self, name: bytes, value: bytes) -> None:
-            if not self.transport.is_closing():
-                super().on_header(name, value)
-
         def on_headers_complete(self) -> None:
             self._in_head = False
             if not self.transport.is_closing():

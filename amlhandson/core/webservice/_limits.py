@@ -101,7 +101,7 @@ def precheck(text: str, *, max_depth: int = MAX_DEPTH,
         ...     precheck('{"data": [NaN]}')
         ... except BadRequest as exc:
         ...     print(str(exc)[:13])
-        JSON に NaN があります
+        JSON に NaN があ
     """
     suspicious = (
         text.count("[") + text.count("{") > max_depth

@@ -21,10 +21,8 @@ Supervision, as v1's restarting container did, per worker:
   ``max_workers``; extra workers idle for 60 s are stopped.
 
 Example:
-    >>> describe_exit(3)
-    'exit code 3'
-    >>> describe_exit(-9) if os.name != "nt" else "signal 9 (SIGKILL)"
-    'signal 9 (SIGKILL)'
+    >>> BACKOFF[:3]
+    (0.1, 0.5, 1.0)
 """
 
 from __future__ import annotations
@@ -34,7 +32,6 @@ import contextlib
 import itertools
 import logging
 import os
-import signal
 import sys
 import time
 from collections import deque
@@ -42,8 +39,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._logs import LineRelay, LogWriter
-from ._protocol import FrameParser, ProtocolError, pack
+from ._child import (
+    PoolBusy,
+    ScoringTimeout,
+    WorkerDied,
+    WorkerFailed,
+    WorkerPipes,
+    WorkerProcess,
+    describe_exit,
+)
+from ._logs import LogWriter
+from ._protocol import pack
 from ._settings import ServerSettings
 
 __all__ = ["WorkerPool", "WorkerFailed", "PoolBusy", "ScoringTimeout", "WorkerDied",
@@ -57,123 +63,6 @@ BACKOFF = (0.1, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 IDLE_RETIRE_S = 60.0
 _WATCH_EVERY = 1.0
 Reply = tuple[int, list[tuple[str, str]], bytes]
-
-
-class WorkerFailed(Exception):
-    """The first worker could not start (the deployment fails with this reason)."""
-
-    def __init__(self, kind: str, message: str, traceback: str = "", exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.kind, self.message, self.traceback, self.exit_code = kind, message, traceback, \
-            exit_code
-
-
-class PoolBusy(Exception):
-    """No worker became free within ``max_request_wait_time_ms`` (503)."""
-
-
-class ScoringTimeout(Exception):
-    """``run()`` did not answer within ``scoring_timeout_ms`` (504)."""
-
-
-class WorkerDied(Exception):
-    """The worker ended while handling the request (502)."""
-
-
-def describe_exit(code: int | None) -> str:
-    """``exit code 3`` / ``signal 9 (SIGKILL)`` for a process's return code."""
-    if code is None:
-        return "exit code unknown"
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"signal {-code} ({signal.Signals(-code).name})"
-        return f"signal {-code}"
-    return f"exit code {code}"
-
-
-class _Worker:
-    def __init__(self, number: int) -> None:
-        self.number = number
-        self.pid = 0
-        self.transport: Any = None  # the loop's subprocess transport
-        self.stdin: Any = None
-        self.state = "starting"  # starting | ready | retiring | dead
-        self.inflight: dict[int, asyncio.Future] = {}
-        self.started = time.monotonic()
-        self.idle_since = time.monotonic()
-        self.served = 0
-        self.planned: str | None = None  # why we ended it (not a failure), if we did
-        self.failure: dict[str, Any] | None = None
-        self.killed = False  # ended by the pool (timeout, memory, stop), not on its own
-        loop = asyncio.get_running_loop()
-        self.ready: asyncio.Future = loop.create_future()
-        self.exited: asyncio.Future = loop.create_future()
-
-    def label(self) -> str:
-        return f"worker {self.number} (pid {self.pid})"
-
-    def send(self, data: bytes) -> None:
-        if self.stdin is None or self.stdin.is_closing():
-            raise ConnectionResetError("the worker's input is closed")
-        self.stdin.write(data)
-
-
-class _WorkerProtocol(asyncio.SubprocessProtocol):
-    """One worker's pipes: frames on stdout, log lines on stderr, then its exit.
-
-    Frames are parsed as they arrive and answered in the same callback (no
-    reader task in between), which keeps the per-request cost low.
-    """
-
-    def __init__(self, pool: WorkerPool, worker: _Worker) -> None:
-        self.pool = pool
-        self.worker = worker
-        self.frames = FrameParser()
-        self.relay = LineRelay(pool.writer)
-        self._exited = False
-        self._stdout_closed = False
-        self._done = False
-
-    def connection_made(self, transport: Any) -> None:  # uvloop's is not an asyncio subclass
-        self.worker.transport = transport
-        self.worker.pid = transport.get_pid()
-        self.worker.stdin = transport.get_pipe_transport(0)
-
-    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
-        assert isinstance(data, bytes)
-        if fd != 1:
-            self.relay.feed(data)
-            return
-        try:
-            frames = self.frames.feed(data)
-        except ProtocolError as exc:
-            log.error("%s sent something that is not a frame (%s): stopping it",
-                      self.worker.label(), exc)
-            self.pool._kill(self.worker, None)
-            return
-        for meta, body in frames:
-            self.pool._on_frame(self.worker, meta, body)
-
-    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
-        if fd == 1:
-            self._stdout_closed = True
-            self._finish()
-        elif fd == 2:
-            self.relay.close()
-
-    def process_exited(self) -> None:
-        self._exited = True
-        self._finish()
-        # a grandchild may hold the worker's pipes open: do not wait for them for long
-        asyncio.get_running_loop().call_later(1.0, self._finish, True)
-
-    def _finish(self, force: bool = False) -> None:
-        if self._done or not self._exited or not (self._stdout_closed or force):
-            return
-        self._done = True
-        assert self.worker.transport is not None
-        code = self.worker.transport.get_returncode()
-        self.pool._on_exit(self.worker, -1 if code is None else code)
 
 
 class WorkerPool:
@@ -193,7 +82,7 @@ class WorkerPool:
         self.app_dir = app_dir
         self.writer = log_writer
         self.on_change = on_change or (lambda: None)
-        self.workers: list[_Worker] = []
+        self.workers: list[WorkerProcess] = []
         self.swagger: Any = None
         self.takes_headers = False
         self.restarts = 0
@@ -231,14 +120,14 @@ class WorkerPool:
         env["AZUREML_MODEL_DIR"] = str(self.app_dir / self.settings.model_dir)
         return env
 
-    async def _spawn(self) -> _Worker:
-        worker = _Worker(next(self._numbers))
+    async def _spawn(self) -> WorkerProcess:
+        worker = WorkerProcess(next(self._numbers))
         kwargs: dict[str, Any] = {}
         if os.name == "nt":
             kwargs["creationflags"] = 0x08000000  # CREATE_NO_WINDOW
         loop = asyncio.get_running_loop()
         await loop.subprocess_exec(
-            lambda: _WorkerProtocol(self, worker), sys.executable, "-m", WORKER_MODULE,
+            lambda: WorkerPipes(self, worker), sys.executable, "-m", WORKER_MODULE,
             str(self.config_path), str(worker.number), stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             cwd=str(self.app_dir), env=self._env(), **kwargs)
@@ -249,7 +138,7 @@ class WorkerPool:
         self.on_change()
         return worker
 
-    def _init_timeout(self, worker: _Worker) -> None:
+    def _init_timeout(self, worker: WorkerProcess) -> None:
         if worker.state != "starting":
             return
         message = (f"init() が {self.settings.init_timeout_s:g} 秒 (init_timeout_s) たっても終わら"
@@ -324,7 +213,7 @@ class WorkerPool:
         asyncio.get_running_loop().create_task(more())
 
     # -- reading a worker ------------------------------------------------------------------------------
-    def _on_frame(self, worker: _Worker, meta: dict[str, Any], body: bytes) -> None:
+    def _on_frame(self, worker: WorkerProcess, meta: dict[str, Any], body: bytes) -> None:
         op = meta.get("op")
         if op == "reply":
             future = worker.inflight.get(meta.get("id", -1))
@@ -348,7 +237,7 @@ class WorkerPool:
             worker.planned = str(meta.get("reason") or "retiring")
             worker.state = "retiring"
 
-    def _on_exit(self, worker: _Worker, code: int) -> None:
+    def _on_exit(self, worker: WorkerProcess, code: int) -> None:
         was = worker.state
         worker.state = "dead"
         if not worker.exited.done():
@@ -394,7 +283,7 @@ class WorkerPool:
         self.on_change()
 
     # -- requests ---------------------------------------------------------------------------------------
-    def _pick(self) -> _Worker | None:
+    def _pick(self) -> WorkerProcess | None:
         limit = self.settings.replica_max_concurrent_requests
         best = None
         for worker in self.workers:
@@ -410,7 +299,7 @@ class WorkerPool:
                 waiter.set_result(None)
                 return
 
-    async def _acquire(self) -> _Worker:
+    async def _acquire(self) -> WorkerProcess:
         worker = self._pick()
         if worker is not None:
             return worker
@@ -454,7 +343,7 @@ class WorkerPool:
             self._failures_in_a_row = 0
         return status, headers, content
 
-    def _scoring_timeout(self, worker: _Worker, future: asyncio.Future) -> None:
+    def _scoring_timeout(self, worker: WorkerProcess, future: asyncio.Future) -> None:
         if future.done():
             return
         seconds = self.settings.scoring_timeout_ms / 1000
@@ -464,7 +353,7 @@ class WorkerPool:
         worker.failure = {"kind": "timeout", "message": f"run() did not answer within {seconds:g} s"}
         self._kill(worker, None)
 
-    def _release(self, worker: _Worker) -> None:
+    def _release(self, worker: WorkerProcess) -> None:
         if not worker.inflight:
             worker.idle_since = time.monotonic()
             if worker.state == "retiring" and worker.planned:
@@ -473,7 +362,7 @@ class WorkerPool:
             self._wake()
 
     # -- ending workers ---------------------------------------------------------------------------------
-    def _kill(self, worker: _Worker, planned: str | None) -> None:
+    def _kill(self, worker: WorkerProcess, planned: str | None) -> None:
         if planned:
             worker.planned = planned
         worker.killed = True
@@ -483,7 +372,7 @@ class WorkerPool:
             assert worker.transport is not None
             worker.transport.kill()
 
-    def _stop_worker(self, worker: _Worker) -> None:
+    def _stop_worker(self, worker: WorkerProcess) -> None:
         """Ask an idle worker to exit (planned); it is killed if it does not within 5 s."""
         worker.state = "retiring"
         with contextlib.suppress(OSError, AttributeError, RuntimeError):

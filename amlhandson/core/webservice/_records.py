@@ -20,7 +20,7 @@ Unhealthy           ``failed``          ``Unhealthy``: no score.py process can a
 
 Example:
     >>> restart_message({"description": "exit code 1", "worker": 2, "during": "while idle",
-    ...                  "restart": 3})[:38]
+    ...                  "restart": 3})[:46]
     'score.py のプロセス (worker 2) が終了しました (exit code 1'
 """
 

@@ -1,4 +1,4 @@
-"""Web services on this machine: ``Webservice``, ``LocalWebservice``, ``AciWebservice``.
+"""``Webservice``: a deployed web service on this machine (v1: ``azureml.core.webservice.webservice``).
 
 ``Model.deploy`` (:mod:`._deploy`) prepares ``<ws.path>/services/<name>/`` and
 starts one detached scoring-server process for it (:mod:`._supervise`), which
@@ -6,7 +6,8 @@ runs score.py in supervised worker processes (:mod:`._pool`). The workspace
 store records the service (:mod:`._records`), so ``Webservice(ws, name)`` finds
 it again from any process, and ``amlhandson services`` lists and stops it.
 This module is the v1 object on top: attributes, waiting, calling, logs,
-changes, keys. State names are in :mod:`._records`.
+changes, keys. State names are in :mod:`._records`; the two kinds are
+:class:`~.local.LocalWebservice` and :class:`~.aci.AciWebservice`.
 
 Example:
     >>> from amlhandson.core.webservice import LocalWebservice, Webservice
@@ -34,19 +35,12 @@ from ..inference_config import InferenceConfig
 from ..model import Model
 from ..workspace import Workspace
 from . import _client, _records, _supervise
-from ._config import (
-    AciServiceDeploymentConfiguration,
-    DeploymentConfiguration,
-    LocalWebserviceDeploymentConfiguration,
-    check_models,
-)
+from ._config import DeploymentConfiguration, check_models
 from ._keys import new_key, read_keys, write_keys
 from ._layout import copy_source, prepare, write_server_json
 from ._records import DELETED, FAILED, HEALTHY, TRANSITIONING, UNHEALTHY
 
-__all__ = ["Webservice", "LocalWebservice", "AciWebservice",
-           "LocalWebserviceDeploymentConfiguration", "AciServiceDeploymentConfiguration",
-           "KeysNotSupportedError"]
+__all__ = ["Webservice", "KeysNotSupportedError", "DEFAULT_TIMEOUT", "RUN_WAIT"]
 
 #: Seconds ``wait_for_deployment`` waits by default.
 DEFAULT_TIMEOUT = 300.0
@@ -73,6 +67,13 @@ class Webservice:
 
     _compute_type = ""
     _STATE_NAMES: dict[str, str] = {}
+    #: compute type -> class (LocalWebservice and AciWebservice register themselves).
+    _KINDS: dict[str, type[Webservice]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls._compute_type:
+            Webservice._KINDS[cls._compute_type] = cls
 
     def __new__(cls, workspace: Workspace | None = None, name: str | None = None,
                 *args: Any, **kwargs: Any) -> Webservice:
@@ -81,7 +82,8 @@ class Webservice:
         record = _records.get(workspace, name)
         if record is None:
             raise WebserviceException(_not_found(workspace, name))
-        sub = _CLASSES.get(record.spec.get("compute_type", "Local"), LocalWebservice)
+        kinds = Webservice._KINDS
+        sub = kinds.get(record.spec.get("compute_type", "Local"), kinds.get("Local", cls))
         if cls not in (Webservice, sub):
             raise WebserviceException(
                 f"サービス {name!r} は {sub.__name__} です ({cls.__name__} ではありません)。"
@@ -615,155 +617,3 @@ def _not_found(workspace: Workspace, name: str) -> str:
     return (f"WebserviceNotFound: Webservice with name {name} not found in provided workspace. "
             f"このワークスペースのサービス: {names or 'なし'}。Model.deploy(...) でデプロイして"
             "ください。")
-
-
-class LocalWebservice(Webservice):
-    """A service for trying a model on this machine (v1 ran it in local Docker).
-
-    Example:
-        >>> config = LocalWebservice.deploy_configuration(port=6789)
-        >>> config.port
-        6789
-    """
-
-    _compute_type = "Local"
-    _STATE_NAMES = {TRANSITIONING: "deploying", HEALTHY: "running", FAILED: "failed",
-                    UNHEALTHY: "failed", DELETED: "deleted"}
-
-    @staticmethod
-    def deploy_configuration(port: int | None = None, *, host: str = "127.0.0.1",
-                             max_request_body_mb: float = 10.0, workers: int = 2,
-                             max_workers: int | None = None,
-                             replica_max_concurrent_requests: int = 1,
-                             scoring_timeout_ms: int = 60_000,
-                             max_request_wait_time: int = 30_000, init_timeout_s: float = 300.0,
-                             max_worker_memory_mb: int = 2048,
-                             allow_unauthenticated: bool = False,
-                             ) -> LocalWebserviceDeploymentConfiguration:
-        """Settings for ``Model.deploy``: ``port=None`` picks a free port.
-
-        The other settings are amlhandson's (v1's names where v1 had them, on
-        AKS); see :mod:`._config` for their meaning and defaults.
-        """
-        return LocalWebserviceDeploymentConfiguration(
-            port=port, host=host, max_request_body_mb=max_request_body_mb, workers=workers,
-            max_workers=max_workers,
-            replica_max_concurrent_requests=replica_max_concurrent_requests,
-            scoring_timeout_ms=scoring_timeout_ms, max_request_wait_time=max_request_wait_time,
-            init_timeout_s=init_timeout_s, max_worker_memory_mb=max_worker_memory_mb,
-            allow_unauthenticated=allow_unauthenticated)
-
-    def _announce(self, show_output: bool) -> None:
-        print(f"Local webservice is running at http://{self._client_host}:{self.port}")
-
-    def _failure_literal(self, state: str) -> str:
-        return "Error: Connection to container has failed. Did your init method fail?"
-
-    def _handle_response(self, status: int, headers: dict[str, str], content: bytes) -> Any:
-        print("Making a scoring call...")
-        if status == 200:
-            result = _client.decode(content)
-            preview = repr(result)
-            print("Scoring result:", preview if len(preview) <= 200 else preview[:200] + " ...")
-            return result
-        text = content.decode("utf-8", "replace")
-        print(text)
-        raise WebserviceException(
-            f"Error: Scoring was unsuccessful. (HTTP {status}) {_client.status_hint(status)}\n"
-            f"{text}")
-
-    def get_keys(self) -> tuple[str, str]:
-        """LocalWebservice has no keys (v1: ``NotImplementedError``)."""
-        raise KeysNotSupportedError(
-            "LocalWebservice にはキーがありません。キー認証を試すには "
-            "AciWebservice.deploy_configuration(auth_enabled=True) でデプロイしてください。")
-
-    def regen_key(self, key: str, set_key: str | None = None) -> None:
-        """LocalWebservice has no keys (v1: ``NotImplementedError``)."""
-        self.get_keys()
-
-
-class AciWebservice(Webservice):
-    """v1's Azure Container Instances service, run on this machine.
-
-    There is no Azure here: the service runs locally exactly like a
-    ``LocalWebservice``, with ACI's states, outputs and key authentication.
-
-    Example:
-        >>> config = AciWebservice.deploy_configuration(cpu_cores=1, memory_gb=1,
-        ...                                             auth_enabled=True)
-        >>> config.auth_enabled, config.cpu_cores
-        (True, 1)
-    """
-
-    _compute_type = "ACI"
-    _STATE_NAMES = {DELETED: "Deleted"}
-
-    @staticmethod
-    def deploy_configuration(cpu_cores: float | None = None, memory_gb: float | None = None,
-                             tags: dict[str, Any] | None = None,
-                             properties: dict[str, Any] | None = None,
-                             description: str | None = None, location: str | None = None,
-                             auth_enabled: bool | None = None, ssl_enabled: bool | None = None,
-                             enable_app_insights: bool | None = None,
-                             ssl_cert_pem_file: str | None = None,
-                             ssl_key_pem_file: str | None = None, ssl_cname: str | None = None,
-                             dns_name_label: str | None = None, primary_key: str | None = None,
-                             secondary_key: str | None = None,
-                             collect_model_data: bool | None = None, *, host: str = "127.0.0.1",
-                             port: int | None = None, max_request_body_mb: float = 10.0,
-                             workers: int = 2, max_workers: int | None = None,
-                             replica_max_concurrent_requests: int = 1,
-                             scoring_timeout_ms: int = 60_000,
-                             max_request_wait_time: int = 30_000, init_timeout_s: float = 300.0,
-                             max_worker_memory_mb: int = 2048,
-                             allow_unauthenticated: bool = False,
-                             ) -> AciServiceDeploymentConfiguration:
-        """Settings for ``Model.deploy`` (v1 defaults: 0.1 cores, 0.5 GB; recorded only).
-
-        ``auth_enabled=True`` gives the service two keys (``get_keys()``). HTTPS
-        (``ssl_enabled``) is not available locally. ``host`` and the serving
-        settings after it are amlhandson's; see :mod:`._config`.
-        """
-        if ssl_enabled:
-            raise UserErrorException(
-                "ssl_enabled=True (HTTPS) はローカルのサービスでは使えません。ssl_enabled を"
-                "付けずにデプロイしてください (通信はこのマシンの中だけです)。")
-        for key in (primary_key, secondary_key):
-            if key is not None and (not isinstance(key, str) or len(key) < 8):
-                raise UserErrorException("primary_key / secondary_key は 8 文字以上の文字列に"
-                                         "してください。")
-        recorded = {k: v for k, v in (("location", location),
-                                      ("enable_app_insights", enable_app_insights),
-                                      ("dns_name_label", dns_name_label),
-                                      ("collect_model_data", collect_model_data)) if v is not None}
-        return AciServiceDeploymentConfiguration(
-            port=port, host=host, auth_enabled=bool(auth_enabled),
-            max_request_body_mb=max_request_body_mb, workers=workers, max_workers=max_workers,
-            replica_max_concurrent_requests=replica_max_concurrent_requests,
-            scoring_timeout_ms=scoring_timeout_ms, max_request_wait_time=max_request_wait_time,
-            init_timeout_s=init_timeout_s, max_worker_memory_mb=max_worker_memory_mb,
-            allow_unauthenticated=allow_unauthenticated,
-            cpu_cores=0.1 if cpu_cores is None else cpu_cores,
-            memory_gb=0.5 if memory_gb is None else memory_gb, tags=tags,
-            properties=properties, description=description, primary_key=primary_key,
-            secondary_key=secondary_key, recorded=recorded)
-
-    def _announce(self, show_output: bool) -> None:
-        if show_output:
-            print('ACI service creation operation finished, operation "Succeeded"')
-
-    def _failure_literal(self, state: str) -> str:
-        return ("Service deployment polling reached non-successful terminal state, current "
-                f"service state: {state}\nMore information can be found using '.get_logs()'")
-
-    def _handle_response(self, status: int, headers: dict[str, str], content: bytes) -> Any:
-        if status == 200:
-            return _client.decode(content)
-        raise WebserviceException(
-            "Received bad response from service. More information can be found by calling "
-            f"`.get_logs()` on the webservice object.\nResponse Code: {status}\n"
-            f"Headers: {headers}\nContent: {content!r}\n{_client.status_hint(status)}")
-
-
-_CLASSES: dict[str, type[Webservice]] = {"Local": LocalWebservice, "ACI": AciWebservice}
