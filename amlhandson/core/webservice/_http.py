@@ -11,6 +11,8 @@ protocol subclass :func:`guarded_protocol` adds:
   connection that opens and says nothing, or drips a byte at a time, is closed;
 * a request target (path and query) over 64 KiB, or a request head over
   1 MiB, is answered 431 and the connection closed;
+* on Linux, an answer is corked (``TCP_CORK``) until it is complete, so its
+  head and body leave in one segment and the client wakes up once;
 * after an early answer (413 for a body over the limit), the rest of the body is
   read and thrown away, so the client sees the 413 instead of a reset
   connection, up to four times the limit (at least 256 MiB, within
@@ -38,6 +40,8 @@ __all__ = ["bind", "raise_fd_limit", "guarded_protocol", "make_server", "MAX_HEA
 
 log = logging.getLogger("amlhandson.scoring")
 
+#: Linux's TCP_CORK: the status line, headers and body of an answer leave in one segment.
+_CORK = getattr(socket, "TCP_CORK", 0)
 #: Longest request target (path and query) accepted.
 MAX_HEAD = 64 * 1024
 #: Most bytes read while a request's head is incomplete (request line and headers).
@@ -116,6 +120,7 @@ def guarded_protocol(settings: ServerSettings) -> type:
 
         def connection_made(self, transport: Any) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self._sock = transport.get_extra_info("socket") if _CORK else None
             self._arm()
 
         def connection_lost(self, exc: Exception | None) -> None:
@@ -152,7 +157,15 @@ def guarded_protocol(settings: ServerSettings) -> type:
         def on_headers_complete(self) -> None:
             self._in_head = False
             if not self.transport.is_closing():
+                if _CORK and self._sock is not None:
+                    self._sock.setsockopt(socket.IPPROTO_TCP, _CORK, 1)
                 super().on_headers_complete()
+
+        def on_response_complete(self) -> None:
+            if _CORK and self._sock is not None:
+                with contextlib.suppress(OSError):
+                    self._sock.setsockopt(socket.IPPROTO_TCP, _CORK, 0)
+            super().on_response_complete()
 
         def on_body(self, body: bytes) -> None:
             if self.cycle is not None and self.cycle.response_complete:
