@@ -25,7 +25,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -38,22 +37,20 @@ from . import _client, _records, _supervise
 from ._config import DeploymentConfiguration, check_models
 from ._keys import new_key, read_keys, write_keys
 from ._layout import copy_source, prepare, write_server_json
-from ._records import DELETED, FAILED, HEALTHY, TRANSITIONING, UNHEALTHY
+from ._records import DELETED, FAILED, TRANSITIONING, UNHEALTHY
+from ._waiting import DEFAULT_TIMEOUT, DeploymentWait
 
 __all__ = ["Webservice", "KeysNotSupportedError", "DEFAULT_TIMEOUT", "RUN_WAIT"]
 
-#: Seconds ``wait_for_deployment`` waits by default.
-DEFAULT_TIMEOUT = 300.0
 #: Seconds ``run()`` waits for a service that is still starting.
 RUN_WAIT = 60.0
-_POLL = 0.05
 
 
 class KeysNotSupportedError(WebserviceException, NotImplementedError):
     """Keys were asked of a service kind that has none (v1: ``NotImplementedError``)."""
 
 
-class Webservice:
+class Webservice(DeploymentWait):
     """A deployed web service (the base class of ``LocalWebservice`` and ``AciWebservice``).
 
     ``Webservice(ws, name)`` finds a service of the workspace, from any process,
@@ -283,100 +280,6 @@ class Webservice:
         self._spawn()
         if wait:
             self._wait(show_output=False, timeout_sec=None, announce=False)
-
-    # -- waiting ------------------------------------------------------------------------------------------
-    def wait_for_deployment(self, show_output: bool = False,
-                            timeout_sec: float | None = None) -> None:
-        """Wait until the service answers (seconds); raise ``WebserviceException`` if it fails.
-
-        On failure the message says why in plain words and quotes the
-        traceback of score.py (``init()`` ...); ``get_logs()`` has the whole log.
-        A deployment still starting after ``timeout_sec`` is stopped and
-        marked failed, so nothing keeps running (and burning CPU) unseen.
-
-        Example:
-            >>> service.wait_for_deployment(show_output=True)  # doctest: +SKIP
-            Local webservice is running at http://127.0.0.1:41235
-        """
-        self._wait(show_output, timeout_sec, announce=True)
-
-    def _wait(self, show_output: bool, timeout_sec: float | None, announce: bool,
-              give_up: bool = True) -> None:
-        self._ensure_exists("wait_for_deployment")
-        limit = timeout_sec or DEFAULT_TIMEOUT
-        deadline = time.monotonic() + limit
-        dots = show_output and self._compute_type == "ACI"
-        if dots:
-            print("Running", end="", flush=True)
-        last_dot = time.monotonic()
-        while True:
-            state = self._stored_state()
-            if state == HEALTHY:
-                break
-            if state == DELETED:
-                self._ensure_exists("wait_for_deployment")
-            if state in (FAILED, UNHEALTHY):
-                if dots:
-                    print("\nFailed")
-                self._raise_failure(show_output)
-            now = time.monotonic()
-            if now > deadline:
-                if dots:
-                    print()
-                if give_up:
-                    self._give_up(limit)
-                    self._raise_failure(show_output)
-                raise WebserviceException(
-                    f"サービス {self._name!r} はまだ起動中です ({limit:.0f} 秒待ちました)。"
-                    "score.py の init() に時間がかかっています。少し待ってからもう一度呼ぶか、"
-                    "service.get_logs() でログを確認してください。")
-            if dots and now - last_dot >= 0.5:
-                print(".", end="", flush=True)
-                last_dot = now
-            time.sleep(_POLL)
-        if dots:
-            print("\nSucceeded")
-        if announce:
-            self._announce(show_output)
-
-    def _give_up(self, seconds: float) -> None:
-        """A deployment that did not start in time: stop its process, record why."""
-        self._stop()
-        self._save(spec={"error": {
-            "kind": "init_timeout", "traceback": "", "message":
-            f"{seconds:g} 秒 (timeout_sec) たってもサービスが起動しなかったので、プロセスを止め"
-            "ました。score.py の init() が終わらない (無限ループや待ち続け) か、時間がかかり"
-            "すぎています。init() を直すか、wait_for_deployment(timeout_sec=...) を長くして"
-            "ください。"}}, state=FAILED, expect_state=TRANSITIONING)
-
-    def _announce(self, show_output: bool) -> None:
-        raise NotImplementedError
-
-    def _failure_literal(self, state: str) -> str:
-        raise NotImplementedError
-
-    def _raise_failure(self, show_output: bool) -> None:
-        error = self.error or {}
-        state = self._record.state
-        kind = error.get("kind")
-        why = {
-            "init": "score.py の init() が例外を出したため、サービスを起動できませんでした。",
-            "init_timeout": "score.py の init() が時間内に終わらなかったため、止めました。",
-            "script": "score.py を読み込めなかったため、サービスを起動できませんでした。",
-            "model": "モデルのファイルを確認できなかったため、サービスを起動できませんでした。",
-            "port": "ポートを使えなかったため、サービスを起動できませんでした。",
-        }.get(kind or "", "サービスのプロセスが終了しました。")
-        parts = [self._failure_literal(state), error.get("message") or why]
-        if error.get("traceback"):
-            parts.append("\n" + error["traceback"].rstrip())
-        if kind in ("init", "script", "init_timeout"):
-            script = Path(self._spec["inference"]["entry_script"]).name
-            parts.append(f"\n{script} を直したら service.reload() で起動し直せます "
-                         "(または Model.deploy(..., overwrite=True))。")
-        parts.append("ログ全体は service.get_logs() で見られます。")
-        if show_output:
-            print(self.get_logs(num_lines=60))
-        raise WebserviceException("\n".join(p for p in parts if p))
 
     # -- calling ------------------------------------------------------------------------------------------
     def _ensure_exists(self, what: str) -> None:
