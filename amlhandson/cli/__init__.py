@@ -20,12 +20,12 @@ import sys
 from collections.abc import Sequence
 
 from ..exceptions import AmlHandsOnError
-from . import course, data, runs, services, workspace
+from . import compute, course, data, datasets, runs, services, workspace
 
 __all__ = ["main", "build_parser", "GROUPS"]
 
 #: Command-group modules, in the order ``--help`` lists them.
-GROUPS = (workspace, runs, data, services, course)
+GROUPS = (workspace, runs, compute, data, datasets, services, course)
 
 
 def build_parser() -> argparse.ArgumentParser:
