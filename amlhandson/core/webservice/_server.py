@@ -41,6 +41,7 @@ Example (what ``Model.deploy`` runs, detached)::
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -152,8 +153,9 @@ async def serve(settings: ServerSettings, config_path: Path, writer: LogWriter) 
     port = sock.getsockname()[1]
     start.runtime(host=settings.host, port=port, ready=False)
     limit = raise_fd_limit(settings.max_connections + 256)
-    if limit < settings.max_connections + 64:
+    if limit < settings.max_connections + 64:  # keep room for workers' pipes and log files
         log.warning("open-file limit %d: serving at most %d connections", limit, limit - 64)
+        settings = dataclasses.replace(settings, max_connections=max(16, limit - 64))
     _check_models(start, app_dir, settings.models)
 
     pool = WorkerPool(settings, config_path, app_dir, writer,
