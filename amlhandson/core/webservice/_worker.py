@@ -40,6 +40,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO, NoReturn
 
+from ...exceptions import AmlHandsOnError
+from .. import _catalog
 from ._protocol import ProtocolError, pack, read_frame
 from ._scoring import ScoreHandler, ScoreScriptError, user_traceback
 from ._settings import ServerSettings
@@ -130,6 +132,14 @@ def start(settings: ServerSettings, app_dir: Path, channel: Channel) -> ScoreHan
     os.chdir(app_dir)
     sys.path.insert(0, str(app_dir))
     script = settings.entry_script
+    # -- amlhandson.compat (issue 13): a v1 score.py runs unmodified when the deploying
+    # process had the compatibility layer on (it passes AMLHANDSON_COMPAT down).
+    if os.environ.get("AMLHANDSON_COMPAT"):
+        try:
+            _catalog.resolve("compat_from_env")()
+        except AmlHandsOnError as exc:
+            _fail(channel, "script", EXIT_SCRIPT, str(exc))
+    # -- end amlhandson.compat
     module = _load_script(channel, app_dir / script)
     init = getattr(module, "init", None)
     run = getattr(module, "run", None)
