@@ -133,7 +133,10 @@ class LocalDaskCluster(_Base):
         with self._lock:
             if self._cluster is None:
                 self._start()
-            elif len(self._cluster.workers) < self.max_nodes:
+            elif (len(self._cluster.worker_spec) < self.max_nodes
+                  or len(self._cluster.workers) < self.max_nodes):
+                # worker_spec is what was asked for: after an idle scale-down it is empty
+                # at once, while a retiring worker may still be listed in ``workers``
                 self._cluster.scale(self.max_nodes)
                 self._client.wait_for_workers(self.max_nodes, timeout=120)
                 _prewarm(self._client)
