@@ -495,6 +495,8 @@ class RunsTable:
     total: int
     columns: list[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
+    #: Columns where some run logged several values: the table shows the last one.
+    last_of: list[str] = field(default_factory=list)
 
     _BASE = ("number", "id", "name", "status", "duration")
 
@@ -502,7 +504,7 @@ class RunsTable:
         """Header and rows as text cells: Run, Id, Name, Status, Duration, Tags?, metrics..."""
         has_tags = any(r["tags"] for r in self.rows)
         head = ["Run", "Id", "Name", "Status", "Duration"] + (["Tags"] if has_tags else [])
-        head += self.columns
+        head += [f"{c} (last)" if c in self.last_of else c for c in self.columns]
         body = []
         for r in self.rows:
             cells = [str(r["number"]), r["id"][:8] + "…", r["name"], r["status"],
@@ -574,6 +576,7 @@ def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> 
         "SELECT COUNT(*) FROM runs WHERE experiment_pk=? AND parent_pk IS NULL", (exp._pk,))[0]
     rows: list[dict[str, Any]] = []
     columns: list[str] = []
+    last_of: list[str] = []
     now = time.time()
     for run in itertools.islice(exp.get_runs(), top):
         kinds = dict(workspace._store.query(
@@ -587,6 +590,8 @@ def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> 
                     if not value:
                         continue
                     value = value[-1]
+                    if metric not in last_of:
+                        last_of.append(metric)
                 metrics[metric] = value
                 if metric not in columns:
                     columns.append(metric)
@@ -603,7 +608,7 @@ def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> 
             "tags": run.get_tags(),
             "metrics": metrics,
         })
-    return RunsTable(experiment=name, total=total, columns=columns, rows=rows)
+    return RunsTable(experiment=name, total=total, columns=columns, rows=rows, last_of=last_of)
 
 
 @dataclass

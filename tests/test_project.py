@@ -21,8 +21,7 @@ def _name(requirement: str) -> tuple[str, str]:
 def test_environment_yml_agrees_with_pyproject() -> None:
     tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["course"] \
-        + project["optional-dependencies"]["serve"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["course"]
     expected = dict(_name(r) for r in wanted)
     conda: dict[str, str] = {}
     text = (REPO / "environment.yml").read_text()

@@ -121,7 +121,7 @@ class RunDetails:
         if key == "charts":
             return _summary.charts_html(data)
         if key == "images":
-            return _summary.images_html(data, self._reader._folder)
+            return _summary.images_html(data, self._reader.local_path)
         if key == "children":
             return _summary.children_html(data)
         if key == "logs":
@@ -155,7 +155,7 @@ class RunDetails:
         data = self.get_widget_data()
         root = self._root if self._root is not None else self._build(data)
         self._apply(data)
-        html = _summary.static_html(data, self._reader._folder)
+        html = _summary.static_html(data, self._reader.local_path)
         if not data["is_terminal"]:
             html += ('<div style="color:#666;font-size:12px">(表示した時点の状態です。Jupyter では'
                      '上のウィジェットが Run の終了まで自動で更新されます。)</div>')

@@ -61,6 +61,7 @@ EXIT_SCRIPT = 2
 EXIT_INIT = 3  # v1's code for a failing init()
 EXIT_PORT = 4
 EXIT_MODEL = 5
+EXIT_DEPENDENCY = 6
 
 
 class _Startup:
@@ -176,7 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     log.info("amlhandson scoring server for service %r (pid %d, Python %s)", name, os.getpid(),
              sys.version.split()[0])
 
-    from waitress.server import create_server
+    try:
+        from waitress.server import create_server
+    except ModuleNotFoundError as exc:
+        start.fail("dependency", EXIT_DEPENDENCY,
+                   f"Web サービスのサーバーに必要なモジュール {exc.name!r} がありません "
+                   f"(No module named {exc.name!r})。コースの依存パッケージを入れてください: "
+                   "リポジトリのトップフォルダーで pip install -e \".[course]\" "
+                   f"(または pip install {exc.name})。amlhandson doctor で確かめられます。")
 
     from ._app import KeyFile, ScoreScriptError, ScoringApp
 
