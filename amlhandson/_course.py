@@ -54,8 +54,9 @@ _LEFTOVERS = {".azureml", "deploy", "outputs", "data", ".ipynb_checkpoints", "__
 def course_folder(start: str | os.PathLike[str] | None = None) -> Path | None:
     """The course's ``notebooks/`` folder, or ``None`` when there is none to be found.
 
-    Looks in ``start`` (default: the current folder), in its ``notebooks/``, then
-    in the repository the package was installed from (``pip install -e .``).
+    Looks in ``start`` and its ``notebooks/``; without ``start``, in the current
+    folder, its ``notebooks/``, then in the repository the package was installed
+    from (``pip install -e .``).
 
     Example:
         >>> folder = course_folder()
@@ -63,8 +64,10 @@ def course_folder(start: str | os.PathLike[str] | None = None) -> Path | None:
         True
     """
     here = Path(start) if start is not None else Path.cwd()
-    package_repo = Path(__file__).resolve().parents[1]
-    for candidate in (here, here / "notebooks", package_repo / "notebooks"):
+    candidates = [here, here / "notebooks"]
+    if start is None:
+        candidates.append(Path(__file__).resolve().parents[1] / "notebooks")
+    for candidate in candidates:
         if (candidate / FIRST_NOTEBOOK).is_file():
             return candidate.resolve()
     return None

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .exceptions import UserErrorException
 
-__all__ = ["home", "workspace_dir", "check_name", "NAME_RULE"]
+__all__ = ["home", "workspace_dir", "check_name", "restrict", "NAME_RULE"]
 
 #: Names of workspaces, resource groups and experiments (as Azure ML v1 allows).
 NAME_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}$")
@@ -56,3 +56,20 @@ def check_name(value: object, what: str) -> str:
 def workspace_dir(resource_group: str, workspace_name: str) -> Path:
     """The folder of one workspace."""
     return home() / "workspaces" / resource_group / workspace_name
+
+
+def restrict(path: Path, mode: int = 0o700) -> None:
+    """Make ``path`` private to the current user on POSIX (folders 0700, files 0600).
+
+    Workspaces hold service keys and everything a learner recorded; on a shared
+    machine other users must not read them. No-op on Windows, where the home
+    folder is private already.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp()); restrict(folder)
+        >>> oct(folder.stat().st_mode & 0o777) if os.name == "posix" else "0o700"
+        '0o700'
+    """
+    if os.name == "posix":
+        os.chmod(path, mode)

@@ -39,6 +39,8 @@ __all__ = ["Finding", "diagnose", "render", "exit_code", "INSTALL_COMMAND"]
 
 #: How learners install everything the course needs (README's course command).
 INSTALL_COMMAND = 'pip install -e ".[course]"'
+#: The oldest Python the course supports.
+MIN_PYTHON = (3, 10)
 #: JupyterLab renders the notebooks' Mermaid diagrams from this version on.
 MIN_JUPYTERLAB = (4, 1)
 #: Below this much free disk space (bytes), the MNIST cache and models may not fit.
@@ -108,7 +110,7 @@ def course_requirements() -> list[tuple[str, str]] | None:
 def check_python() -> Finding:
     """Python 3.10 or newer."""
     version = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info >= (3, 10):
+    if tuple(sys.version_info[:2]) >= MIN_PYTHON:
         return Finding("Python", "ok", version)
     return Finding("Python", "bad", f"{version} (3.10 以上が必要です)",
                    "Python 3.10 以上を入れて、その Python で venv を作り直してください。")

@@ -35,6 +35,11 @@ __all__ = [
     "RunStateError",
     "ActivityFailedException",
     "StoreError",
+    "StoreCorruptError",
+    "DiskFullError",
+    "AmlHandsOnWarning",
+    "StoreDamageWarning",
+    "SkippedFilesWarning",
     "DataError",
     "DownloadError",
     "ModelNotFoundError",
@@ -89,6 +94,26 @@ class ActivityFailedException(AmlHandsOnError, RuntimeError):
 
 class StoreError(AmlHandsOnError, OSError):
     """The workspace's database could not be read or written."""
+
+
+class StoreCorruptError(StoreError):
+    """The workspace's database file is damaged; the message says how to check and repair it."""
+
+
+class DiskFullError(StoreError):
+    """The disk is full; what was recorded before is kept."""
+
+
+class AmlHandsOnWarning(UserWarning):
+    """Root of the warnings amlhandson gives (something needs attention; nothing failed)."""
+
+
+class StoreDamageWarning(AmlHandsOnWarning):
+    """Part of the workspace's data is damaged and was skipped; the rest is still readable."""
+
+
+class SkippedFilesWarning(AmlHandsOnWarning):
+    """Some entries of a folder were not copied (links leading outside it, pipes, devices)."""
 
 
 class DataError(AmlHandsOnError, ValueError):

@@ -36,11 +36,13 @@ import sys
 import threading
 import time
 import traceback
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._store import Store
+from ._tables import html_table, text_table
+from .core import _artifacts
 from .exceptions import AmlHandsOnError, ConfigNotFoundError, RunStateError, UserErrorException
 from .widgets._summary import DRIVER_LOG, RunSummary, format_duration, format_value
 
@@ -265,7 +267,7 @@ class CellRun:
     def __init__(self, run: Any, source: str) -> None:
         self.run = run
         self.source = source
-        self._log = _LogFile(run._artifact(DRIVER_LOG))
+        self._log = _LogFile(_artifacts.resolve(run.local_path, DRIVER_LOG)[1])
         self.finished = False
 
     @classmethod
@@ -319,11 +321,9 @@ class CellRun:
         if error is None or _is_success(error):
             self.run.complete()
         elif isinstance(error, KeyboardInterrupt):
-            self.run._finish(
-                RunStatus.CANCELED, upload_outputs=False,
-                error={"message": "KeyboardInterrupt: セルの実行が中断されたので Run を Canceled に"
-                                  "しました。記録済みのメトリックは残っています。",
-                       "code": "KeyboardInterrupt"})
+            self.run.cancel(error_details="KeyboardInterrupt: セルの実行が中断されたので Run を "
+                                          "Canceled にしました。記録済みのメトリックは残っています。",
+                            error_code="KeyboardInterrupt")
         else:
             self.run.fail(error_details=error)
         return self.run.get_status()
@@ -418,8 +418,16 @@ def compile_cell(shell: Any, cell: str, magic_line: str = "") -> CompiledCell:
         body = shell.compile(tree, filename, "exec")
     except SyntaxError as exc:
         # Show it the way IPython shows a syntax error in a plain cell (no internal frames),
-        # then fail the cell with one short line.
-        shell.showsyntaxerror(filename)
+        # then fail the cell with one short line. Python 3.13 raises a private subclass
+        # (_IncompleteInputError) for unfinished code: learners see a plain SyntaxError.
+        if type(exc) is not SyntaxError and type(exc).__name__.startswith("_"):
+            try:
+                raise SyntaxError(exc.msg, (exc.filename, exc.lineno, exc.offset, exc.text,
+                                            exc.end_lineno, exc.end_offset)) from None
+            except SyntaxError:
+                shell.showsyntaxerror(filename)
+        else:
+            shell.showsyntaxerror(filename)
         hint = (" %%aml_run のセルでは top-level の await は使えません。"
                 if "await" in str(exc.msg) else "")
         raise CellSyntaxError(
@@ -468,17 +476,6 @@ def _show_summary(run: Any) -> None:
 
 
 # -- tables for %aml_runs / %aml_workspace ----------------------------------------------------
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _text_table(head: list[str], rows: list[list[str]]) -> str:
-    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(head)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths)).rstrip()
-
-    return "\n".join([line(head), line(["-" * w for w in widths]), *[line(r) for r in rows]])
 
 
 @dataclass
@@ -525,7 +522,7 @@ class RunsTable:
         if not self.rows:
             return f"Experiment {self.experiment}: まだ Run がありません。"
         head, body = self.cells()
-        return self._caption() + "\n" + _text_table(head, body)
+        return self._caption() + "\n" + text_table(head, body)
 
     __repr__ = __str__
 
@@ -538,17 +535,11 @@ class RunsTable:
         if not self.rows:
             return f"<div>{html.escape(str(self))}</div>"
         head, body = self.cells()
-        cell = "border:1px solid #ddd;padding:2px 8px;text-align:left"
-        th = "".join(f'<th style="{cell};background:#f3f2f1">{html.escape(h)}</th>' for h in head)
-        trs = "".join("<tr>" + "".join(f'<td style="{cell}">{html.escape(c)}</td>' for c in row)
-                      + "</tr>" for row in body)
-        return (f'<div style="font-size:13px"><div style="color:#666">'
-                f"{html.escape(self._caption())}</div><table style=\"border-collapse:collapse\">"
-                f"<thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table></div>")
+        return html_table(head, body, caption=self._caption())
 
 
 def _experiment_names(workspace: Any) -> list[str]:
-    return [n for (n,) in workspace._store.query("SELECT name FROM experiments ORDER BY name")]
+    return [rec.name for rec in Store.open(workspace.path).experiments.list()]
 
 
 def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> RunsTable:
@@ -572,15 +563,15 @@ def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> 
             f"Experiment {name!r} はワークスペース {workspace.name!r} にありません。"
             f"ある experiment: {known}")
     exp = Experiment(workspace, name)
-    (total,) = workspace._store.query(
-        "SELECT COUNT(*) FROM runs WHERE experiment_pk=? AND parent_pk IS NULL", (exp._pk,))[0]
+    store = Store.open(workspace.path)
+    experiment_record = store.experiments.ensure(name)
+    total = store.runs.count(experiment_record.pk, top_level=True)
     rows: list[dict[str, Any]] = []
     columns: list[str] = []
     last_of: list[str] = []
     now = time.time()
     for run in itertools.islice(exp.get_runs(), top):
-        kinds = dict(workspace._store.query(
-            "SELECT name, kind FROM metric_names WHERE run_pk=? ORDER BY rowid", (run._pk,)))
+        kinds = store.metrics.kinds(run.record.pk)
         values = run.get_metrics()
         metrics: dict[str, Any] = {}
         for metric, kind in kinds.items():
@@ -595,15 +586,15 @@ def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> 
                 metrics[metric] = value
                 if metric not in columns:
                     columns.append(metric)
-        row = run._row
-        start, end = row.get("start_time"), row.get("end_time")
+        status = run.get_status()
+        start, end = run.record.start_time, run.record.end_time
         duration = None if start is None else (end if end is not None else now) - start
         display = run.display_name
         rows.append({
             "number": run.number,
             "id": run.id,
             "name": "" if display == f"run_{run.id}" else display,
-            "status": run.get_status(),
+            "status": status,
             "duration_seconds": duration,
             "tags": run.get_tags(),
             "metrics": metrics,
@@ -666,11 +657,7 @@ def workspace_info(workspace: Any, config_path: str | os.PathLike[str] | None = 
         Workspace      : docs-ws
         ...
     """
-    store = workspace._store
-
-    def count(table: str) -> int:
-        return int(store.query(f"SELECT COUNT(*) FROM {table}")[0][0])  # noqa: S608 - fixed names
-
+    store = Store.open(workspace.path)
     config = _rel_config(Path(config_path)) if config_path is not None else None
     return WorkspaceInfo(
         name=workspace.name,
@@ -679,9 +666,9 @@ def workspace_info(workspace: Any, config_path: str | os.PathLike[str] | None = 
         location=workspace.location,
         data_path=display_path(workspace.path),
         config_path=config,
-        experiments=count("experiments"),
-        runs=count("runs"),
-        models=count("models"),
+        experiments=len(store.experiments.list()),
+        runs=store.runs.count(),
+        models=len(store.models.list()),
     )
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from amlhandson._store import Store
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 
@@ -42,7 +44,7 @@ def ws(scratch: Path) -> Iterator[object]:
     workspace = Workspace.create("docs-ws", resource_group="docs-aml", exist_ok=True,
                                  show_output=False)
     yield workspace
-    workspace._store.flush()
+    Store.open(workspace.path).flush()
 
 
 @pytest.fixture

@@ -97,10 +97,10 @@ def test_aml_run_success_records_run_source_and_output(kernel, kws):
     assert run.get_metrics() == {"loss": [0.9, 0.5, 0.3], "learning_rate": 0.01,
                                  "my list": [1, 1, 2], "delta": -0.5}
     assert {"cell_source.py", "azureml-logs/70_driver_log.txt"} <= set(run.get_file_names())
-    source = (run._folder / "cell_source.py").read_text(encoding="utf-8")
+    source = (run.local_path / "cell_source.py").read_text(encoding="utf-8")
     assert source.startswith("# %%aml_run -e magic-ok -n 'first try' -t model=knn \"k=3\"\n")
     assert "run.log('loss', loss)" in source
-    log = (run._folder / "azureml-logs/70_driver_log.txt").read_text(encoding="utf-8")
+    log = (run.local_path / "azureml-logs/70_driver_log.txt").read_text(encoding="utf-8")
     assert log == "hello from the cell\n"
     # `run` stays bound to the finished run after the cell
     assert kernel.value("[run.id, run.get_status()]") == [run.id, "Completed"]
@@ -118,7 +118,7 @@ def test_aml_run_exception_fails_run_and_the_cell(kernel, kws):
     details = run.get_details()
     assert details["status"] == "Failed"
     assert "division by zero" in details["error"]["error"]["message"]
-    log = (run._folder / "azureml-logs/70_driver_log.txt").read_text(encoding="utf-8")
+    log = (run.local_path / "azureml-logs/70_driver_log.txt").read_text(encoding="utf-8")
     assert log.startswith("before\n")
     assert "ZeroDivisionError: division by zero" in log and "tracking.py" not in log
 
@@ -324,9 +324,9 @@ def test_cell_run_tees_output_and_completes(ws, capsys):
     run = cell.run
     assert run.get_tags() == {"a": "1"}
     assert run.get_properties()["amlhandson.source"] == "%%aml_run"
-    log = (run._folder / tracking.DRIVER_LOG).read_text(encoding="utf-8")
+    log = (run.local_path / tracking.DRIVER_LOG).read_text(encoding="utf-8")
     assert log == "hi\nto stderr\n"
-    assert (run._folder / tracking.CELL_SOURCE).read_text(encoding="utf-8") == \
+    assert (run.local_path / tracking.CELL_SOURCE).read_text(encoding="utf-8") == \
         "# %%aml_run -n n\nprint('hi')"
     assert cell.finish() == "Completed"  # idempotent
 
@@ -342,7 +342,7 @@ def test_cell_run_statuses_for_errors(ws):
         cell, status = finished(exc)
     assert status == "Failed"
     assert "broken" in cell.run.get_details()["error"]["error"]["message"]
-    assert "ValueError: broken" in (cell.run._folder / tracking.DRIVER_LOG).read_text("utf-8")
+    assert "ValueError: broken" in (cell.run.local_path / tracking.DRIVER_LOG).read_text("utf-8")
     assert finished(KeyboardInterrupt())[1] == "Canceled"
     assert finished(SystemExit(0))[1] == "Completed"
     assert finished(SystemExit(2))[1] == "Failed"
@@ -399,10 +399,12 @@ def test_runs_table(ws):
 
 
 def test_text_table_aligns_wide_characters():
-    text = tracking._text_table(["名前", "x"], [["精度", "1"], ["ab", "22"]])
+    from amlhandson._tables import display_width, text_table
+
+    text = text_table(["名前", "x"], [["精度", "1"], ["ab", "22"]])
     lines = text.splitlines()
     assert lines == ["名前  x", "----  --", "精度  1", "ab    22"]
-    assert {tracking._width(line[: len(line) - len(line.split()[-1])]) for line in lines} == {6}
+    assert {display_width(line[: len(line) - len(line.split()[-1])]) for line in lines} == {6}
 
 
 def test_workspace_info(ws):

@@ -3,7 +3,7 @@
 Everything runs on 127.0.0.1: the public mirrors are switched off with
 AMLHANDSON_MNIST_NO_PUBLIC=1 and any connection elsewhere fails the test.
 Small MNIST-like fixture files are generated here; their checksums replace
-``mnist.EXPECTED`` via monkeypatch. Tests using the real MNIST need
+``mnist.settings.EXPECTED`` via monkeypatch. Tests using the real MNIST need
 ``../shared/data/mnist`` next to the repository and are skipped without it.
 """
 
@@ -123,10 +123,10 @@ def raw_content(path: Path) -> bytes:
 
 @pytest.fixture
 def fix(tmp_path, monkeypatch):
-    """A good fixture mirror folder; mnist.EXPECTED points at its checksums."""
+    """A good fixture mirror folder; mnist.settings.EXPECTED points at its checksums."""
     raw = fixture_raw()
     table = table_of(raw)
-    monkeypatch.setattr(mnist, "EXPECTED", table)
+    monkeypatch.setattr(mnist.settings, "EXPECTED", table)
     folder = write_mirror(tmp_path / "good", raw)
     return folder, raw, table
 
@@ -255,21 +255,53 @@ def test_import_is_light():
     assert out.stdout.strip() == "False", out.stderr
 
 
-def test_settings_on_the_package_reach_their_home_module(monkeypatch):
-    # the package re-exports settings that live in submodules; assigning them on the
-    # package (as users and these tests do) must change what the code reads
-    assert mnist.EXPECTED is mnist._integrity.EXPECTED
-    assert mnist.DEFAULT_TIMEOUT == mnist._mirrors.DEFAULT_TIMEOUT == 15.0
-    monkeypatch.setattr(mnist, "DEFAULT_TIMEOUT", 2.5)
-    monkeypatch.setattr(mnist, "LOCK_TIMEOUT", 1.0)
-    assert mnist._mirrors.DEFAULT_TIMEOUT == 2.5 and mnist._lock.LOCK_TIMEOUT == 1.0
-    assert "DEFAULT_TIMEOUT" in dir(mnist) and "EXPECTED" in mnist.__all__
-    with pytest.raises(AttributeError):
-        del mnist.EXPECTED
+def test_settings_have_one_home_and_are_read_at_call_time(monkeypatch):
+    # reading a setting on the package gives the one in mnist.settings; assigning it
+    # there changes what the next call reads
+    assert mnist.EXPECTED is mnist.settings.EXPECTED
+    assert mnist.DEFAULT_TIMEOUT == mnist.settings.DEFAULT_TIMEOUT == 15.0
+    monkeypatch.setattr(mnist.settings, "DEFAULT_TIMEOUT", 2.5)
+    assert mnist.DEFAULT_TIMEOUT == 2.5
+    assert "DEFAULT_TIMEOUT" in dir(mnist) and "settings" in mnist.__all__
     with pytest.raises(AttributeError):
         mnist.NO_SUCH_SETTING  # noqa: B018
     monkeypatch.undo()
-    assert mnist._mirrors.DEFAULT_TIMEOUT == 15.0 and mnist._lock.LOCK_TIMEOUT == 600.0
+    assert mnist.DEFAULT_TIMEOUT == 15.0
+
+
+def test_a_mirror_that_drips_is_given_up(tmp_path, monkeypatch):
+    """A mirror sending one byte at a time never hangs a download (issue 8, attack 8)."""
+    import http.server
+    import threading
+
+    class Drip(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            try:
+                for _ in range(200):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(mnist.settings, "MIN_RATE_AFTER", 1.0)
+    try:
+        start = time.monotonic()
+        with pytest.raises(DownloadError, match="遅すぎ"):
+            mnist.download(tmp_path / "d", mirrors=f"http://127.0.0.1:{server.server_port}/",
+                           progress=False, allow_sample=False)
+        assert time.monotonic() - start < 8
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_download_over_http(fix, serve, tmp_path, monkeypatch):
@@ -389,7 +421,7 @@ def test_unreachable_mirror(fix, serve, tmp_path, closed_port_url):
 
 def test_slow_mirror_times_out(fix, serve, tmp_path, monkeypatch):
     folder, raw, _ = fix
-    monkeypatch.setattr(mnist, "DEFAULT_TIMEOUT", 0.3)
+    monkeypatch.setattr(mnist.settings, "DEFAULT_TIMEOUT", 0.3)
     slow = serve(folder, delay=30)
     good = serve(folder)
     data = tmp_path / "data"
@@ -434,7 +466,7 @@ _CHILD = """
 import json, sys, contextlib
 from amlhandson.datasets import mnist
 table = {k: mnist.Expected(*v) for k, v in json.loads(sys.argv[1]).items()}
-mnist.EXPECTED = table
+mnist.settings.EXPECTED = table
 if sys.argv[4] == "nolock":
     mnist._lock._dir_lock = lambda folder, timeout: contextlib.nullcontext()
 mnist.download(sys.argv[2], mirrors=sys.argv[3], progress=False, allow_sample=False)
@@ -516,7 +548,7 @@ def test_mirror_order_and_parsing(monkeypatch, tmp_path):
     assert [m.label for m in mnist._mirrors._resolve_mirrors(None)] == [str(Path("C:\\My Data\\mnist"))]
     monkeypatch.delenv(mnist.ENV_NO_PUBLIC)
     labels = [m.label for m in mnist._mirrors._resolve_mirrors("http://x/")]
-    assert labels[0] == "http://x/" and labels[-3:] == list(mnist.PUBLIC_MIRRORS)
+    assert labels[0] == "http://x/" and labels[-3:] == list(mnist.settings.PUBLIC_MIRRORS)
     monkeypatch.setenv(mnist.ENV_NO_PUBLIC, "0")
     assert len(mnist._mirrors._resolve_mirrors(None)) == 4
     monkeypatch.setenv(mnist.ENV_NO_PUBLIC, "yes")

@@ -87,7 +87,7 @@ def test_folder_models_hash_and_download(ws, scratch: Path) -> None:
         model.download("downloaded")
     assert model.download("downloaded", exist_ok=True) == out
     # a changed registered copy is detected, and nothing is left half-copied
-    (model._path / "a.txt").write_text("changed")
+    (model.local_path / "a.txt").write_text("changed")
     with pytest.raises(DataError, match="SHA-256"):
         model.download("again")
     assert not (scratch / "again" / "bundle").exists()
@@ -97,11 +97,11 @@ def test_folder_models_hash_and_download(ws, scratch: Path) -> None:
 def test_download_file_and_tamper(ws, model_file: Path, scratch: Path) -> None:
     model = Model.register(ws, model_file, "m")
     assert Path(model.download("out")).read_bytes() == b"weights-v1"
-    model._path.write_bytes(b"weights-evil")
+    model.local_path.write_bytes(b"weights-evil")
     with pytest.raises(DataError, match="登録後に変更されています"):
         model.download("out", exist_ok=True)
     assert (scratch / "out" / "model.pkl").read_bytes() == b"weights-v1"
-    model._path.unlink()
+    model.local_path.unlink()
     with pytest.raises(DataError, match="消えています"):
         model.download("out2")
 
@@ -134,7 +134,7 @@ def test_tags_properties_and_delete(ws, model_file: Path) -> None:
     assert Model(ws, "m").properties == {"p": "1", "q": "2"}
     model.delete()
     assert Model.list(ws, name="m") == []
-    assert not model._path.exists()
+    assert not model.local_path.exists()
 
 
 def test_concurrent_registrations_never_collide(ws, model_file: Path, aml_home: Path,
@@ -184,7 +184,7 @@ def test_get_model_path(ws, model_file: Path, scratch: Path, monkeypatch) -> Non
     model = Model.register(ws, model_file, "sklearn_mnist")
     with pytest.raises(ModelNotFoundError, match="Model not found in cache or in root"):
         Model.get_model_path("sklearn_mnist")
-    assert Model.get_model_path("sklearn_mnist", _workspace=ws) == str(model._path)
+    assert Model.get_model_path("sklearn_mnist", _workspace=ws) == str(model.local_path)
     # as inside a service: ./azureml-models/<name>/<version>/<file>
     for version in (1, 2):
         folder = scratch / "azureml-models" / "sklearn_mnist" / str(version)

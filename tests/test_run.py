@@ -216,15 +216,15 @@ def test_artifact_names_cannot_escape(exp: Experiment, tmp_path: Path, name: str
         run.upload_file(name, str(src))
     with pytest.raises(ArtifactPathError):
         run.download_file(name, tmp_path)
-    assert not (run._folder.parent / "escape.txt").exists()
+    assert not (run.local_path.parent / "escape.txt").exists()
 
 
 def test_symlink_inside_run_cannot_lead_out(exp: Experiment, tmp_path: Path) -> None:
     run = exp.start_logging()
-    run._folder.mkdir(parents=True, exist_ok=True)
+    run.local_path.mkdir(parents=True, exist_ok=True)
     outside = tmp_path / "outside"
     outside.mkdir()
-    os.symlink(outside, run._folder / "link")
+    os.symlink(outside, run.local_path / "link")
     src = tmp_path / "f.txt"
     src.write_text("x")
     with pytest.raises(ArtifactPathError):

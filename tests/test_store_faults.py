@@ -15,7 +15,7 @@ import pytest
 from helpers import python_env
 
 from amlhandson import Experiment, Run, Workspace
-from amlhandson._store import SCHEMA_VERSION, Store
+from amlhandson._store import CORE, Store
 from amlhandson.exceptions import StoreError
 
 WRITER = textwrap.dedent("""
@@ -122,23 +122,27 @@ def test_rerunning_a_cell_a_hundred_times_leaves_one_open_run(ws: Workspace) -> 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "ws"
-    Store(folder).close()
+    folder.mkdir()
+    store = Store(folder)
+    store.versions()
+    store.close()
     conn = sqlite3.connect(folder / "workspace.db")
-    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 1),))
+    conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(CORE.version + 1),))
     conn.commit()
     conn.close()
     with pytest.raises(StoreError, match="pip install -U"):
-        Store(folder)
+        Store(folder).versions()
 
 
 def test_corrupt_database_gives_clear_error(tmp_path: Path) -> None:
     folder = tmp_path / "ws"
     folder.mkdir()
     (folder / "workspace.db").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="削除"):
-        Store(folder)
+    with pytest.raises(StoreError, match="workspace repair"):
+        Store(folder).versions()
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_forked_child_gets_its_own_connection(ws: Workspace) -> None:
     exp = Experiment(ws, "fork")
     run = exp.start_logging()
@@ -163,26 +167,22 @@ def test_forked_child_gets_its_own_connection(ws: Workspace) -> None:
 def test_a_failed_flush_keeps_the_metrics_for_the_next_one(ws: Workspace,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     run = Experiment(ws, "flaky").start_logging()
-    store = run._store
-    store.flush()
-    original = Store.transaction
+    store = Store.open(ws.path)
+    store.queue.stop()  # stop the background thread so only this test flushes
+    run.log("a", 1)
+    run.log("a", 2)
+    original = store.metrics.write
     calls = {"n": 0}
 
-    def failing_once(self):  # noqa: ANN001, ANN202
+    def failing_once(items):  # noqa: ANN001, ANN202
         calls["n"] += 1
         if calls["n"] == 1:
             raise StoreError("disk full (simulated)")
-        return original(self)
+        return original(items)
 
-    store._stopping = True  # stop the background thread so only this test flushes
-    store._wake.set()
-    store._thread.join(timeout=5)
-    run.log("a", 1)
-    run.log("a", 2)
-    monkeypatch.setattr(Store, "transaction", failing_once)
+    monkeypatch.setattr(store.queue, "sink", failing_once)
     with pytest.raises(StoreError, match="simulated"):
         store.flush()
-    monkeypatch.setattr(Store, "transaction", original)
-    store.ensure_flusher()
+    store.queue.start()
     run.complete()
     assert run.get_metrics() == {"a": [1, 2]}

@@ -624,7 +624,7 @@ def test_package_writes_a_self_contained_build_context(env: dict, tmp_path: Path
 def test_package_tampered_model_is_refused(env: dict, deploy, tmp_path: Path) -> None:
     (env["work"] / "t.txt").write_text("1")
     model = Model.register(env["ws"], env["work"] / "t.txt", "tamper-me")
-    model._path.write_text("2")
+    model.local_path.write_text("2")
     ic = InferenceConfig(entry_script="plain/score.py")
     with pytest.raises(DataError, match="SHA-256"):
         Model.package(env["ws"], [model], ic, output_dir=tmp_path / "p")

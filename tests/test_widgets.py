@@ -151,12 +151,12 @@ def test_summary_text_is_stable(ws):
 
 def test_static_html_has_charts_tables_images_children_and_escapes(ws):
     run = rich_run(ws)
-    page = _summary.static_html(_summary.collect(run), run._folder)
+    page = _summary.static_html(_summary.collect(run), run.local_path)
     assert page.count("<svg") == 5  # loss, fib, k-search: k and acc, accuracy across children
     assert "data:image/png;base64," in page
     assert "&lt;lbfgs&gt;" in page and "<lbfgs>" not in page
     assert ">k=3<" in page and "Child runs (2)" in page
-    assert str(run._folder) not in page  # no machine paths
+    assert str(run.local_path) not in page  # no machine paths
     assert "line 99" not in page  # the log is only in the live widget
 
 
@@ -331,8 +331,8 @@ def test_live_refresh_from_another_process(kernel, monkeypatch):
 def test_images_over_the_budget_are_listed_not_embedded(ws, monkeypatch):
     run = rich_run(ws)
     data = _summary.collect(run)
-    assert "data:image/png" in _summary.images_html(data, run._folder)
+    assert "data:image/png" in _summary.images_html(data, run.local_path)
     monkeypatch.setattr(_summary, "MAX_EMBEDDED_BYTES", 10)
-    page = _summary.images_html(data, run._folder)
+    page = _summary.images_html(data, run.local_path)
     assert "data:image/png" not in page and "<code>tiny.png</code>" in page
     assert "<code>tiny.png</code>" in _summary.images_html(data, None)

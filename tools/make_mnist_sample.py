@@ -19,7 +19,7 @@ Usage::
 
 ``/path/to/mnist`` holds the four original files (``train-images-idx3-ubyte.gz``
 ... ``t10k-labels-idx1-ubyte.gz``, or the same names without ``.gz``). The script
-prints the ``SAMPLE_EXPECTED`` table to paste into ``amlhandson/datasets/mnist/_integrity.py``.
+prints the ``SAMPLE_EXPECTED`` table to paste into ``amlhandson/datasets/mnist/settings.py``.
 
 Example:
     >>> quotas([5, 3, 2], 5)
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                 bad.append(name)
         text = table(files)
         print(text)
-        module = REPO / "amlhandson" / "datasets" / "mnist" / "_integrity.py"
+        module = REPO / "amlhandson" / "datasets" / "mnist" / "settings.py"
         if text not in module.read_text(encoding="utf-8"):
             bad.append(f"SAMPLE_EXPECTED in {module.name}")
         if bad:

@@ -21,8 +21,8 @@ import sys
 from collections.abc import Sequence
 
 from ..exceptions import AmlHandsOnError
-from ._locale import japanese_argparse
 from . import course, data, doctor, runs, services, workspace
+from ._locale import japanese_argparse
 
 __all__ = ["main", "build_parser", "GROUPS"]
 

@@ -98,8 +98,8 @@ def services_cli(argv: list[str]) -> int:
             rows = []
             for ws in workspaces:
                 for s in Webservice.list(ws):
-                    pid = s._row["pid"] if s.state in ("running", "Healthy", "deploying",
-                                                       "Transitioning") else "-"
+                    pid = s.serialize()["pid"] if s.state in ("running", "Healthy", "deploying",
+                                                              "Transitioning") else "-"
                     rows.append([ws.name, s.name, s.compute_type, s.state,
                                  s.scoring_uri or "-", str(pid or "-")])
             if not rows:

@@ -15,12 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .._store import IMAGE, LIST, ROW, SCALAR, TABLE
 from ..exceptions import MetricError
 
 __all__ = ["SCALAR", "LIST", "ROW", "TABLE", "IMAGE", "KIND_CALL", "LIMITS", "check_name",
-           "encode_scalar", "scalar_kind", "merge_rows"]
+           "encode_scalar", "scalar_kind", "merge_rows", "INT_LIMIT", "big_int"]
 
-SCALAR, LIST, ROW, TABLE, IMAGE = 0, 1, 2, 3, 4
+#: Integers must stay strictly between -INT_LIMIT and INT_LIMIT (they are stored as JSON
+#: text, and Python refuses to turn ints of more than 4,300 digits into text).
+INT_LIMIT = 10**4000
 KIND_CALL = {SCALAR: "run.log", LIST: "run.log_list", ROW: "run.log_row",
               TABLE: "run.log_table", IMAGE: "run.log_image"}
 
@@ -33,12 +36,36 @@ LIMITS = {
 }
 
 
+def big_int(value: int, name: str, call: str = "run.log") -> MetricError:
+    """The error for an integer too large to store.
+
+    Example:
+        >>> "桁" in str(big_int(10**5000, "n"))
+        True
+    """
+    digits = len(str(abs(value))) if abs(value) < 10**4300 else "4,300 以上の"
+    return MetricError(
+        f"{call}({name!r}, ...): 整数が大きすぎて記録できません ({digits} 桁、上限 4,000 桁)。"
+        "float に変換するか、文字列 (str) にして記録してください。"
+    )
+
+
 def encode_scalar(value: Any, name: str, call: str = "run.log") -> Any:
-    """Return ``value`` as a plain Python scalar, or raise :class:`MetricError`."""
+    """Return ``value`` as a plain Python scalar, or raise :class:`MetricError`.
+
+    Example:
+        >>> encode_scalar(3, "k")
+        3
+    """
     t = type(value)
-    if t is bool or t is int or t is float or value is None:
+    if t is int:
+        if -INT_LIMIT < value < INT_LIMIT:
+            return value
+        raise big_int(value, name, call)
+    if t is bool or t is float or value is None:
         return value
     if t is str:
+        _check_text(value, name, call)
         if len(value) > LIMITS["string_length"]:
             raise MetricError(
                 f"{call}({name!r}, ...): 文字列が長すぎます ({len(value):,} 文字)。"
@@ -58,7 +85,12 @@ def encode_scalar(value: Any, name: str, call: str = "run.log") -> Any:
         elif isinstance(value, np.integer):
             return int(value)
         elif isinstance(value, np.floating):
-            return repr(value) if value.dtype.itemsize > 8 else float(value)
+            number = float(value)  # np.longdouble too: a float keeps it a number
+            if number in (float("inf"), float("-inf")) and np.isfinite(value):
+                raise MetricError(
+                    f"{call}({name!r}, ...): {value!r} は float の範囲を超えるので記録できません。"
+                )
+            return number
         elif isinstance(value, np.str_):
             return encode_scalar(str(value), name, call)
     for base in (bool, int, float, str):  # subclasses such as IntEnum
@@ -81,7 +113,23 @@ def encode_scalar(value: Any, name: str, call: str = "run.log") -> Any:
     )
 
 
+def _check_text(value: str, name: str, call: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MetricError(
+            f"{call}({name!r}, ...): 文字列に保存できない文字 (対になっていないサロゲート "
+            f"{value[exc.start]!r}) があります。"
+        ) from None
+
+
 def scalar_kind(value: Any) -> str:
+    """``"bool"``, ``"number"``, ``"str"``, ``"none"`` (types that may mix in a list).
+
+    Example:
+        >>> scalar_kind(1.5), scalar_kind(None)
+        ('number', 'none')
+    """
     t = type(value)
     if t is bool:
         return "bool"
@@ -93,6 +141,12 @@ def scalar_kind(value: Any) -> str:
 
 
 def merge_rows(parts: list[Any], kind: int) -> dict[str, list[Any]]:
+    """Rows (``ROW``) or tables (``TABLE``) joined into one table; gaps become ``None``.
+
+    Example:
+        >>> merge_rows([{"a": [1]}, {"b": [2]}], TABLE)
+        {'a': [1, None], 'b': [None, 2]}
+    """
     columns: dict[str, list[Any]] = {}
     count = 0
     for part in parts:
@@ -120,6 +174,7 @@ def check_name(name: Any, kind: int) -> None:
             f"{call}: メトリック名 {name!r} の前後に空白があります。v1 ではこれが読み出し時の"
             f"'Malformed metric value' エラーの原因でした。{name.strip()!r} にしてください。"
         )
+    _check_text(name, name.encode("utf-8", "replace").decode(), call)
     if len(name) > LIMITS["name_length"]:
         raise MetricError(f"{call}: メトリック名が長すぎます ({len(name)} 文字、上限 "
                           f"{LIMITS['name_length']} 文字)。")

@@ -7,20 +7,26 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import time
 from typing import Any
 
-__all__ = ["RunStatus", "HOST", "process_started", "pid_alive", "reconcile", "STALE_AFTER"]
+from .. import _process
+from .._store.records import RunRecord, replace
 
-#: This machine's name, stored with each run to know whose pid can be checked.
-HOST = socket.gethostname()
+__all__ = ["RunStatus", "reconcile", "STALE_AFTER"]
+
+#: Seconds without a heartbeat after which a run on another machine shows NotResponding.
+STALE_AFTER = 60.0
 
 
 class RunStatus:
-    """Run status strings, as in v1."""
+    """Run status strings, as in v1.
+
+    Example:
+        >>> RunStatus.RUNNING
+        'Running'
+    """
 
     NOT_STARTED = "NotStarted"
     STARTING = "Starting"
@@ -37,50 +43,39 @@ class RunStatus:
     TERMINAL = frozenset({COMPLETED, FAILED, CANCELED})
 
 
-def process_started(pid: int) -> float | None:
-    try:
-        import psutil
-
-        return psutil.Process(pid).createtime.time()
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def pid_alive(pid: int, started: float | None) -> bool:
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return started is None or abs(proc.createtime.time() - started) < 1.0
-    except psutil.NoSuchProcess:
-        return False
-    except Exception:  # noqa: BLE001 - access denied etc.: assume alive
-        return True
+def _died(record: RunRecord) -> dict[str, Any]:
+    if record.status == RunStatus.FINALIZING:
+        message = (f"この Run を完了させていたプロセス (pid {record.pid}) が、完了処理 "
+                   "(outputs/ のアップロード) の途中で終了しました。記録済みのメトリックと、"
+                   "アップロード済みのファイルは残っています。")
+    else:
+        message = (f"この Run を実行していたプロセス (pid {record.pid}) が、Run を完了させない"
+                   "まま終了しました (強制終了やカーネルの停止など)。それまでに記録された"
+                   "メトリックとファイルは残っています。")
+    return {"message": message, "code": "ProcessDied"}
 
 
-STALE_AFTER = 60.0
+def reconcile(store: Any, record: RunRecord) -> RunRecord:
+    """The run's real status: a run whose owner process died is marked Failed (once).
 
+    A run owned by another machine cannot have its process checked; it reads
+    NotResponding once its heartbeat is older than :data:`STALE_AFTER` seconds.
 
-def reconcile(store: Any, row: dict[str, Any]) -> str:
-    """The real status of ``row``: a run whose process died is marked Failed."""
-    status = row["status"]
-    if status in RunStatus.TERMINAL or row["pid"] is None:
-        return status
-    if row["host"] == HOST:
-        if row["pid"] == os.getpid() or pid_alive(row["pid"], row["proc_started"]):
-            return status
-        end = row["heartbeat"] or time.time()
-        error = {"message": f"この Run を実行していたプロセス (pid {row['pid']}) が、Run を"
-                            "完了させないまま終了しました (強制終了やカーネルの停止など)。"
-                            "それまでに記録されたメトリックとファイルは残っています。",
-                 "code": "ProcessDied"}
-        store.execute("UPDATE runs SET status=?, end_time=?, error=? WHERE pk=? AND status=?",
-                      (RunStatus.FAILED, end, json.dumps(error, ensure_ascii=False),
-                       row["pk"], status))
-        row.update(status=RunStatus.FAILED, end_time=end, error=json.dumps(error))
-        return RunStatus.FAILED
-    if row["heartbeat"] is not None and time.time() - row["heartbeat"] > STALE_AFTER:
-        return RunStatus.NOT_RESPONDING
-    return status
+    Example:
+        >>> reconcile(store, store.runs.get(pk)).status  # doctest: +SKIP
+        'Failed'
+    """
+    if record.status in RunStatus.TERMINAL or record.pid is None:
+        return record
+    if record.host == _process.HOST:
+        if record.pid == os.getpid() or _process.is_alive(record.pid, record.proc_started):
+            return record
+        end = record.heartbeat or time.time()
+        error = _died(record)
+        if store.runs.update(record.pk, only_if_status=[record.status],
+                             status=RunStatus.FAILED, end_time=end, error=error):
+            return replace(record, status=RunStatus.FAILED, end_time=end, error=error)
+        return store.runs.get(record.pk) or record  # someone else finished it meanwhile
+    if record.heartbeat is not None and time.time() - record.heartbeat > STALE_AFTER:
+        return replace(record, status=RunStatus.NOT_RESPONDING)
+    return record

@@ -38,6 +38,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .. import _atomic
 from ..exceptions import UserErrorException
 
 __all__ = ["CondaDependencies", "DEFAULT_CHANNELS"]
@@ -278,9 +279,7 @@ class CondaDependencies:
         """
         target = Path(path) if path is not None else Path("myenv.yml")
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(self.serialize_to_string(), encoding="utf-8")
-        os.replace(tmp, target)
+        _atomic.write_text(target, self.serialize_to_string())
         return str(path) if path is not None else str(target)
 
     def save_to_file(self, base_directory: str | os.PathLike[str],

@@ -10,17 +10,19 @@ Example:
 from __future__ import annotations
 
 import html
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .. import _paths
+from .._filters import matches
+from .._store import Store
 from ..exceptions import UserErrorException
+from . import _catalog
 from ._status import reconcile
-from .run import _RUN_COLUMNS, Run, _matches, _note_cell_run
+from .workspace import Workspace
 
 if TYPE_CHECKING:
-    from .workspace import Workspace
+    from .run import Run
 
 __all__ = ["Experiment"]
 
@@ -36,8 +38,6 @@ class Experiment:
     """
 
     def __init__(self, workspace: Workspace, name: str, **_: Any) -> None:
-        from .workspace import Workspace
-
         if not isinstance(workspace, Workspace):
             raise UserErrorException(
                 "Experiment(workspace, name): 1 つ目の引数には Workspace を渡してください "
@@ -45,14 +45,8 @@ class Experiment:
             )
         self._workspace = workspace
         self._name = _paths.check_name(name, "experiment")
-        store = workspace._store
-        rows = store.query("SELECT pk FROM experiments WHERE name=?", (name,))
-        if not rows:
-            with store.transaction() as conn:
-                conn.execute("INSERT OR IGNORE INTO experiments(name, created) VALUES (?, ?)",
-                             (name, time.time()))
-                rows = conn.execute("SELECT pk FROM experiments WHERE name=?", (name,)).fetchall()
-        self._pk: int = rows[0][0]
+        self._store = Store.open(workspace.path)
+        self._record = self._store.experiments.ensure(name)
 
     @property
     def name(self) -> str:
@@ -67,7 +61,7 @@ class Experiment:
     @property
     def id(self) -> str:
         """A stable id for the experiment within its workspace."""
-        return f"{self._workspace.name}:{self._pk}"
+        return f"{self._workspace.name}:{self._record.pk}"
 
     @staticmethod
     def list(workspace: Workspace, experiment_name: str | None = None) -> list[Experiment]:
@@ -88,11 +82,11 @@ class Experiment:
         return f"<table style='width:100%'><tr>{head}</tr><tr>{body}</tr></table>"
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Experiment) and other._pk == self._pk
+        return (isinstance(other, Experiment) and other.id == self.id
                 and other._workspace == self._workspace)
 
     def __hash__(self) -> int:
-        return hash((self._workspace, self._pk))
+        return hash((self._workspace, self.id))
 
     def start_logging(self, *args: Any, name: str | None = None, run_id: str | None = None,
                       outputs: str | None = None, snapshot_directory: str | None = ".",
@@ -107,9 +101,8 @@ class Experiment:
             >>> with exp.start_logging() as run:  # doctest: +SKIP
             ...     run.log("trial", 1)
         """
-        run = Run._create(self, name=display_name or name, run_id=run_id, outputs=outputs)
-        _note_cell_run(run)
-        return run
+        return _catalog.run_class(None).start(self, name=display_name or name, run_id=run_id,
+                                              outputs=outputs)
 
     def submit(self, config: Any, tags: dict[str, Any] | None = None, **kwargs: Any) -> Run:
         """Submit a run configuration (``ScriptRunConfig``, HyperDrive, Pipeline ...)."""
@@ -131,12 +124,21 @@ class Experiment:
         Example:
             >>> latest = next(exp.get_runs())  # doctest: +SKIP
         """
-        store = self._workspace._store
-        sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE experiment_pk=?"
-        if not include_children:
-            sql += " AND parent_pk IS NULL"
-        for row in store.query(sql + " ORDER BY created DESC, pk DESC", (self._pk,)):
-            run = Run._from_row(self, row)
-            run._row["status"] = reconcile(store, run._row)
-            if _matches(run, tags, properties, type, None):
+        before, page = None, 50
+        while True:  # page through the runs: the newest 20 of 100,000 cost one small query
+            records = self._store.runs.list(self._record.pk, include_children=include_children,
+                                            limit=page, before=before)
+            tags_of = self._store.runs.tags_of(r.pk for r in records) if tags is not None else {}
+            for record in records:
+                if type is not None and record.type != type:
+                    continue
+                if tags is not None and not matches(tags_of[record.pk], tags):
+                    continue
+                run = _catalog.run_class(record.type)._attach(self, reconcile(self._store, record))
+                if properties is not None and not matches(run.get_properties(), properties):
+                    continue
                 yield run
+            if len(records) < page:
+                return
+            before = (records[-1].created, records[-1].pk)
+            page = min(page * 2, 1000)

@@ -28,143 +28,31 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import hashlib
-import json
 import os
-import posixpath
-import shutil
-import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import _paths
+from .. import _filters, _paths
+from .._store import Store
+from .._store.records import ModelRecord
 from ..exceptions import DataError, ModelNotFoundError, UserErrorException
+from . import _artifacts, _catalog
+from ._model_files import content_hash, copy_hashed, remove
+from ._tags import clean_tags
+from .experiment import Experiment
+from .inference_config import InferenceConfig
+from .run import Run
+from .workspace import Workspace
 
 if TYPE_CHECKING:
-    from .environment import Environment
-    from .run import Run
     from .webservice.service import Webservice
-    from .workspace import Workspace
 
-__all__ = ["Model", "InferenceConfig", "content_hash"]
-
-_CHUNK = 1 << 20
-_COLUMNS = ("pk, name, version, description, tags, properties, created, file_name, sha256, size, "
-            "run_id, experiment")
-_FIELDS = [c.strip() for c in _COLUMNS.split(",")]
+__all__ = ["Model", "InferenceConfig", "content_hash", "register_from_run"]
 
 
-# -- content hashes -------------------------------------------------------------------------------
-def _file_digest(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def _combine(entries: list[tuple[str, str | None]]) -> str:
-    """One hash for a folder: sorted relative paths with each file's hash (``None``: a folder)."""
-    digest = hashlib.sha256(b"amlhandson-folder-v1\n")
-    for rel, file_hash in sorted(entries):
-        kind = b"D" if file_hash is None else b"F"
-        digest.update(kind + b"\0" + rel.encode("utf-8") + b"\0" + (file_hash or "").encode() + b"\n")
-    return digest.hexdigest()
-
-
-def _walk(root: Path) -> Iterable[tuple[Path, str, bool]]:
-    """``(path, relative posix path, is_dir)`` for everything below ``root``, sorted."""
-    for folder, dirs, files in os.walk(root, followlinks=True):
-        dirs.sort()
-        base = Path(folder)
-        for name in dirs:
-            yield base / name, (base / name).relative_to(root).as_posix(), True
-        for name in sorted(files):
-            yield base / name, (base / name).relative_to(root).as_posix(), False
-
-
-def content_hash(path: str | os.PathLike[str]) -> tuple[str, int]:
-    """SHA-256 (hex) and byte size of a file, or of a folder's files and relative paths.
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> f = pathlib.Path(tempfile.mkdtemp()) / "m.txt"
-        >>> _ = f.write_text("abc")
-        >>> content_hash(f)
-        ('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 3)
-    """
-    path = Path(path)
-    if path.is_file():
-        return _file_digest(path)
-    entries: list[tuple[str, str | None]] = []
-    total = 0
-    for item, rel, is_dir in _walk(path):
-        if is_dir:
-            entries.append((rel, None))
-        else:
-            file_hash, size = _file_digest(item)
-            entries.append((rel, file_hash))
-            total += size
-    return _combine(entries), total
-
-
-def _copy_file_hashed(src: Path, dst: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        while chunk := fin.read(_CHUNK):
-            digest.update(chunk)
-            fout.write(chunk)
-            size += len(chunk)
-    shutil.copystat(src, dst)
-    return digest.hexdigest(), size
-
-
-def _copy_hashed(src: Path, dst: Path) -> tuple[str, int]:
-    """Copy a file or folder and return the hash of what was copied (one read of the data)."""
-    if src.is_file():
-        return _copy_file_hashed(src, dst)
-    dst.mkdir(parents=True, exist_ok=True)
-    entries: list[tuple[str, str | None]] = []
-    total = 0
-    for item, rel, is_dir in _walk(src):
-        if is_dir:
-            (dst / rel).mkdir(parents=True, exist_ok=True)
-            entries.append((rel, None))
-        else:
-            file_hash, size = _copy_file_hashed(item, dst / rel)
-            entries.append((rel, file_hash))
-            total += size
-    return _combine(entries), total
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
-def _clean_mapping(value: Any, what: str) -> dict[str, str]:
-    from .run import _tag_key, _tag_value
-
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise UserErrorException(f"{what} は dict で渡してください ({type(value).__name__} が"
-                                 "渡されました)。例: {'data': 'mnist'}")
-    return {_tag_key(k): _tag_value(k, v) for k, v in value.items()}
-
-
-# -- Model ------------------------------------------------------------------------------------------
 class Model:
     """One version of a registered model.
 
@@ -188,27 +76,28 @@ class Model:
             version = int(ver) if ver.isdigit() else -1
         if name is None:
             raise UserErrorException("Model(ws, name) の name (または id=) を指定してください。")
-        sql = f"SELECT {_COLUMNS} FROM models WHERE name=?"
-        params: list[Any] = [name]
-        if version is not None:
-            sql += " AND version=?"
-            params.append(int(version))
-        if run_id is not None:
-            sql += " AND run_id=?"
-            params.append(run_id)
-        rows = workspace._store.query(sql + " ORDER BY version DESC", params)
-        models = [Model._from_row(workspace, r) for r in rows]
-        models = [m for m in models if m._matches(tags, properties)]
+        store = Store.open(workspace.path)
+        records = store.models.list(name, version=None if version is None else int(version),
+                                    run_id=run_id)
+        models = [m for m in (Model._attach(workspace, r) for r in records)
+                  if m._matches(tags, properties)]
         if not models:
-            raise ModelNotFoundError(_not_found(workspace, name, version))
-        self.__dict__.update(models[0].__dict__)
+            raise ModelNotFoundError(_not_found(store, name, version))
+        self._set(workspace, models[0].record)
+
+    def _set(self, workspace: Workspace, record: ModelRecord) -> None:
+        self._workspace, self._rec = workspace, record
 
     @classmethod
-    def _from_row(cls, workspace: Workspace, row: tuple) -> Model:
+    def _attach(cls, workspace: Workspace, record: ModelRecord) -> Model:
         model = cls.__new__(cls)
-        model._workspace = workspace
-        model._row = dict(zip(_FIELDS, row))
+        model._set(workspace, record)
         return model
+
+    @property
+    def record(self) -> ModelRecord:
+        """The model version's stored record, as last read."""
+        return self._rec
 
     # -- attributes ---------------------------------------------------------------------------------
     @property
@@ -219,12 +108,12 @@ class Model:
     @property
     def name(self) -> str:
         """The model's name."""
-        return self._row["name"]
+        return self._rec.name
 
     @property
     def version(self) -> int:
         """1, 2, 3 ... per name, in order of registration."""
-        return self._row["version"]
+        return self._rec.version
 
     @property
     def id(self) -> str:
@@ -234,66 +123,65 @@ class Model:
     @property
     def description(self) -> str | None:
         """The description given at registration."""
-        return self._row["description"]
+        return self._rec.description
 
     @property
     def tags(self) -> dict[str, str]:
         """Tags (changeable with :meth:`add_tags` / :meth:`remove_tags`)."""
-        return json.loads(self._row["tags"])
+        return dict(self._rec.tags)
 
     @property
     def properties(self) -> dict[str, str]:
         """Properties (can be added, not changed)."""
-        return json.loads(self._row["properties"])
+        return dict(self._rec.properties)
 
     @property
     def created_time(self) -> _dt.datetime:
         """When the model was registered (UTC)."""
-        return _dt.datetime.fromtimestamp(self._row["created"], _dt.timezone.utc)
+        return _dt.datetime.fromtimestamp(self._rec.created, _dt.timezone.utc)
 
     @property
     def run_id(self) -> str | None:
         """The run the model was registered from (``run.register_model``), else ``None``."""
-        return self._row["run_id"]
+        return self._rec.run_id
 
     @property
     def experiment_name(self) -> str | None:
         """The experiment of :attr:`run_id`."""
-        return self._row["experiment"]
+        return self._rec.experiment
 
     @property
     def run(self) -> Run | None:
         """The run the model came from, or ``None``."""
         if not self.run_id or not self.experiment_name:
             return None
-        from .experiment import Experiment
-        from .run import Run
-
-        return Run(Experiment(self._workspace, self.experiment_name), self.run_id)
+        run = Run(Experiment(self._workspace, self.experiment_name), self.run_id)
+        return _catalog.run_class(run.type)._attach(run.experiment, run.record)
 
     @property
     def file_name(self) -> str:
         """The name of the registered file or folder."""
-        return self._row["file_name"]
+        return self._rec.file_name
 
     @property
     def sha256(self) -> str:
         """The content hash taken at registration."""
-        return self._row["sha256"]
+        return self._rec.sha256
 
     @property
     def size(self) -> int:
         """Bytes of content."""
-        return self._row["size"]
+        return self._rec.size
 
     @property
-    def _path(self) -> Path:
+    def local_path(self) -> Path:
+        """The registered copy on this machine (file or folder)."""
         return self._workspace.path / "models" / self.name / str(self.version) / self.file_name
 
     @property
     def url(self) -> str:
         """Where the registered copy lives on this machine (v1: an ``aml://`` URL)."""
-        return self._path.as_uri()
+        return self.local_path.as_uri()
 
     def __repr__(self) -> str:
         return (f"Model(workspace={self._workspace!r}, name={self.name}, id={self.id}, "
@@ -307,7 +195,12 @@ class Model:
         return hash((self._workspace, self.id))
 
     def serialize(self) -> dict[str, Any]:
-        """The model's details as a dict (v1 keys)."""
+        """The model's details as a dict (v1 keys).
+
+        Example:
+            >>> model.serialize()["id"]  # doctest: +SKIP
+            'sklearn_mnist:1'
+        """
         return {
             "id": self.id, "name": self.name, "version": self.version,
             "description": self.description, "tags": self.tags, "properties": self.properties,
@@ -317,21 +210,8 @@ class Model:
         }
 
     def _matches(self, tags: Any, properties: Any) -> bool:
-        for wanted, actual in ((tags, self.tags), (properties, self.properties)):
-            if wanted is None:
-                continue
-            items = wanted.items() if isinstance(wanted, dict) else wanted
-            if isinstance(wanted, str):
-                items = [wanted]
-            for item in items:
-                if isinstance(item, str):
-                    if item not in actual:
-                        return False
-                else:
-                    key, value = item
-                    if actual.get(key) != (value if value is None else str(value)):
-                        return False
-        return True
+        return _filters.matches(self._rec.tags, tags) and \
+            _filters.matches(self._rec.properties, properties)
 
     # -- registration -----------------------------------------------------------------------------
     @staticmethod
@@ -341,7 +221,8 @@ class Model:
         """Register a local file or folder as a new version of ``model_name``.
 
         The content is copied into the workspace and hashed; the first
-        registration of a name is version 1, each later one adds 1.
+        registration of a name is version 1, each later one adds 1. Links inside
+        a folder are not followed out of it.
 
         Example:
             >>> model = Model.register(ws, "outputs/sklearn_mnist_model.pkl",
@@ -356,14 +237,12 @@ class Model:
     def _register(workspace: Workspace, source: Path, model_name: str, *,
                   tags: Any, properties: Any, description: str | None,
                   run_id: str | None = None, experiment: str | None = None) -> Model:
-        from .workspace import Workspace
-
         if not isinstance(workspace, Workspace):
             raise UserErrorException("Model.register の 1 つ目の引数 workspace には Workspace を"
                                      f"渡してください ({type(workspace).__name__} が渡されました)。")
         _paths.check_name(model_name, "model")
-        tags_clean = _clean_mapping(tags, "tags")
-        props_clean = _clean_mapping(properties, "properties")
+        tags_clean = clean_tags(tags, "tags")
+        props_clean = clean_tags(properties, "properties")
         if description is not None and not isinstance(description, str):
             raise UserErrorException("description は文字列で渡してください。")
         if not source.exists():
@@ -376,71 +255,23 @@ class Model:
         models_root = workspace.path / "models"
         staging = models_root / f".staging-{uuid.uuid4().hex}"
         file_name = source.resolve().name
-        try:
-            sha, size = _copy_hashed(source, staging / file_name)
-            store = workspace._store
-            with store.transaction() as conn:
-                (latest,) = conn.execute("SELECT COALESCE(MAX(version), 0) FROM models WHERE "
-                                         "name=?", (model_name,)).fetchone()
-                version = latest + 1
-                final = models_root / model_name / str(version)
-                _remove(final)  # leftovers of an interrupted registration have no row
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staging, final)
-                try:
-                    cur = conn.execute(
-                        "INSERT INTO models(name, version, description, tags, properties, created, "
-                        "file_name, sha256, size, run_id, experiment) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        (model_name, version, description,
-                         json.dumps(tags_clean, ensure_ascii=False),
-                         json.dumps(props_clean, ensure_ascii=False), time.time(), file_name,
-                         sha, size, run_id, experiment))
-                except BaseException:
-                    _remove(final)
-                    raise
-                row = conn.execute(f"SELECT {_COLUMNS} FROM models WHERE pk=?",
-                                   (cur.lastrowid,)).fetchone()
-        finally:
-            _remove(staging)
-        return Model._from_row(workspace, row)
 
-    @staticmethod
-    def _register_from_run(run: Run, model_name: str, model_path: str | None, *,
-                           tags: Any = None, properties: Any = None,
-                           description: str | None = None, **kwargs: Any) -> Model:
-        """``run.register_model``: ``model_path`` is relative to the run's files."""
-        _unknown(kwargs, "run.register_model")
-        if not model_path or not isinstance(model_path, str):
-            raise UserErrorException(
-                "run.register_model(model_name, model_path=...) の model_path に、Run のファイルの"
-                "中の場所を指定してください。例: model_path='outputs/sklearn_mnist_model.pkl'"
-            )
-        rel = posixpath.normpath(model_path.replace("\\", "/")).lstrip("/")
-        if rel.startswith("..") or rel == ".":
-            raise UserErrorException(f"model_path {model_path!r} は Run のファイルの外を指しています。"
-                                     "'outputs/...' のような相対パスにしてください。")
-        run.flush()
-        source = run._folder / rel
-        if not source.exists():
-            names = run.get_file_names()
-            hints = []
-            if f"outputs/{rel}" in names or any(n.startswith(f"outputs/{rel}/") for n in names):
-                hints.append(f"model_path は Run のファイル全体から見たパスです。"
-                             f"'outputs/{rel}' を指定してください。")
-            local = Path(run._row.get("outputs_dir") or "outputs")
-            tail = rel[len("outputs/"):] if rel.startswith("outputs/") else None
-            if tail and (local / tail).exists():
-                hints.append("そのファイルは outputs/ フォルダーにはありますが、まだ Run に"
-                             "アップロードされていません。run.complete() のあとで登録するか、"
-                             "run.upload_file(...) でアップロードしてください。")
-            raise UserErrorException(
-                f"Could not locate the provided model_path {model_path} in the set of files "
-                f"uploaded to the run: {names}\n"
-                + ("\n".join(hints) or "run.get_file_names() で Run のファイルを確認してください。")
-            )
-        return Model._register(run.experiment.workspace, source, model_name, tags=tags,
-                               properties=properties, description=description,
-                               run_id=run.id, experiment=run.experiment.name)
+        def place(version: int) -> Any:
+            final = models_root / model_name / str(version)
+            remove(final)  # leftovers of an interrupted registration have no record
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging, final)
+            return lambda: remove(final)
+
+        try:
+            sha, size = copy_hashed(source, staging / file_name)
+            record = Store.open(workspace.path).models.register(
+                model_name, file_name=file_name, sha256=sha, size=size, description=description,
+                tags=tags_clean, properties=props_clean, run_id=run_id, experiment=experiment,
+                place=place)
+        finally:
+            remove(staging)
+        return Model._attach(workspace, record)
 
     # -- listing ------------------------------------------------------------------------------------
     @staticmethod
@@ -457,19 +288,8 @@ class Model:
             >>> [m.id for m in Model.list(ws, tags=[["data", "mnist"]])]  # doctest: +SKIP
             ['sklearn_mnist:2', 'sklearn_mnist:1']
         """
-        sql = f"SELECT {_COLUMNS} FROM models"
-        params: list[Any] = []
-        where = []
-        if name is not None:
-            where.append("name=?")
-            params.append(name)
-        if run_id is not None:
-            where.append("run_id=?")
-            params.append(run_id)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        rows = workspace._store.query(sql + " ORDER BY name, version DESC", params)
-        models = [m for m in (Model._from_row(workspace, r) for r in rows)
+        records = Store.open(workspace.path).models.list(name, run_id=run_id)
+        models = [m for m in (Model._attach(workspace, r) for r in records)
                   if m._matches(tags, properties)]
         if latest:
             seen: set[str] = set()
@@ -479,7 +299,7 @@ class Model:
     # -- files --------------------------------------------------------------------------------------
     def _verify(self) -> Path:
         """The registered copy, after checking it still has its registration hash."""
-        path = self._path
+        path = self.local_path
         if not path.exists():
             raise DataError(
                 f"モデル {self.id} のファイル {self.file_name} がワークスペースから消えています "
@@ -493,9 +313,9 @@ class Model:
     def _copy_verified(self, target: Path) -> None:
         """Copy the registered content to ``target``, checking the hash of what was copied."""
         source = self._verify()
-        sha, _size = _copy_hashed(source, target)
+        sha, _size = copy_hashed(source, target)
         if sha != self.sha256:
-            _remove(target)
+            remove(target)
             raise DataError(_tampered(self, source))
 
     def download(self, target_dir: str | os.PathLike[str] = ".", exist_ok: bool = False,
@@ -520,10 +340,10 @@ class Model:
         staging = Path(target_dir) / f".{self.file_name}.{uuid.uuid4().hex[:8]}.tmp"
         try:
             self._copy_verified(staging)
-            _remove(target)
+            remove(target)
             os.replace(staging, target)
         finally:
-            _remove(staging)
+            remove(staging)
         return str(target)
 
     @staticmethod
@@ -574,40 +394,66 @@ class Model:
         )
 
     # -- changing -------------------------------------------------------------------------------------
-    def _update(self, column: str, value: dict[str, str]) -> None:
-        self._workspace._store.execute(f"UPDATE models SET {column}=? WHERE pk=?",
-                                       (json.dumps(value, ensure_ascii=False), self._row["pk"]))
-        self._row[column] = json.dumps(value, ensure_ascii=False)
+    def _reload(self) -> None:
+        record = Store.open(self._workspace.path).models.get(self._rec.pk)
+        if record is None:
+            raise ModelNotFoundError(f"モデル {self.id} は登録から削除されています。")
+        self._rec = record
 
     def add_tags(self, tags: dict[str, Any]) -> None:
-        """Add or change tags."""
-        self._update("tags", {**self.tags, **_clean_mapping(tags, "tags")})
+        """Add or change tags.
+
+        Example:
+            >>> model.add_tags({"stage": "production"})  # doctest: +SKIP
+        """
+        self._reload()
+        Store.open(self._workspace.path).models.set_tags(
+            self._rec.pk, {**self._rec.tags, **clean_tags(tags, "tags")})
+        self._reload()
 
     def remove_tags(self, tags: Iterable[str]) -> None:
-        """Remove tags by key."""
+        """Remove tags by key.
+
+        Example:
+            >>> model.remove_tags(["stage"])  # doctest: +SKIP
+        """
         keys = [tags] if isinstance(tags, str) else list(tags)
-        self._update("tags", {k: v for k, v in self.tags.items() if k not in keys})
+        self._reload()
+        Store.open(self._workspace.path).models.set_tags(
+            self._rec.pk, {k: v for k, v in self._rec.tags.items() if k not in keys})
+        self._reload()
 
     def add_properties(self, properties: dict[str, Any]) -> None:
-        """Add properties (an existing property cannot be changed, like v1)."""
-        new = _clean_mapping(properties, "properties")
-        clash = [k for k, v in new.items() if k in self.properties and self.properties[k] != v]
+        """Add properties (an existing property cannot be changed, like v1).
+
+        Example:
+            >>> model.add_properties({"accuracy": "0.92"})  # doctest: +SKIP
+        """
+        new = clean_tags(properties, "properties")
+        self._reload()
+        have = self._rec.properties
+        clash = [k for k, v in new.items() if k in have and have[k] != v]
         if clash:
             raise UserErrorException(f"プロパティ {clash} はすでにあり、変更できません "
                                      "(タグなら add_tags で変更できます)。")
-        self._update("properties", {**self.properties, **new})
+        Store.open(self._workspace.path).models.set_properties(self._rec.pk, {**have, **new})
+        self._reload()
 
     def delete(self) -> None:
-        """Remove this version from the registry (refused while a service uses it)."""
-        users = [name for name, spec in self._workspace._store.query(
-            "SELECT name, spec FROM services") if self.id in json.loads(spec).get("models", [])]
+        """Remove this version from the registry (refused while a service uses it).
+
+        Example:
+            >>> model.delete()  # doctest: +SKIP
+        """
+        store = Store.open(self._workspace.path)
+        users = store.services.using_model(self.id)
         if users:
             raise UserErrorException(
                 f"モデル {self.id} は Web サービス {users} が使っているので削除できません。"
                 "先に service.delete() でサービスを削除してください。"
             )
-        self._workspace._store.execute("DELETE FROM models WHERE pk=?", (self._row["pk"],))
-        _remove(self._path.parent)
+        store.models.delete(self._rec.pk)
+        remove(self.local_path.parent)
 
     # -- deployment -----------------------------------------------------------------------------------
     @staticmethod
@@ -625,10 +471,8 @@ class Model:
             ...                        LocalWebservice.deploy_configuration())  # doctest: +SKIP
             >>> service.wait_for_deployment(show_output=True)  # doctest: +SKIP
         """
-        from .webservice.service import _deploy
-
-        return _deploy(workspace, name, models, inference_config, deployment_config,
-                       deployment_target, overwrite)
+        return _catalog.resolve("deploy")(workspace, name, models, inference_config,
+                                          deployment_config, deployment_target, overwrite)
 
     @staticmethod
     def package(workspace: Workspace, models: list[Model],
@@ -647,10 +491,47 @@ class Model:
             ...                         output_dir="imagefiles")  # doctest: +SKIP
             >>> package.wait_for_creation(show_output=True)  # doctest: +SKIP
         """
-        from .webservice._package import package
+        return _catalog.resolve("package")(workspace, models, inference_config,
+                                           image_name=image_name, image_label=image_label,
+                                           output_dir=output_dir)
 
-        return package(workspace, models, inference_config, image_name=image_name,
-                       image_label=image_label, output_dir=output_dir)
+
+def register_from_run(run: Run, model_name: str, model_path: str | None, *,
+                      tags: Any = None, properties: Any = None,
+                      description: str | None = None, **kwargs: Any) -> Model:
+    """``run.register_model``: ``model_path`` is relative to the run's files.
+
+    Example:
+        >>> register_from_run(run, "sklearn_mnist", "outputs/model.pkl")  # doctest: +SKIP
+    """
+    _unknown(kwargs, "run.register_model")
+    if not model_path or not isinstance(model_path, str):
+        raise UserErrorException(
+            "run.register_model(model_name, model_path=...) の model_path に、Run のファイルの"
+            "中の場所を指定してください。例: model_path='outputs/sklearn_mnist_model.pkl'"
+        )
+    rel, source = _artifacts.resolve(run.local_path, model_path)  # the one path rule
+    run.flush()
+    if not source.exists():
+        names = run.get_file_names()
+        hints = []
+        if f"outputs/{rel}" in names or any(n.startswith(f"outputs/{rel}/") for n in names):
+            hints.append(f"model_path は Run のファイル全体から見たパスです。"
+                         f"'outputs/{rel}' を指定してください。")
+        local = Path(run.record.outputs_dir or "outputs")
+        tail = rel[len("outputs/"):] if rel.startswith("outputs/") else None
+        if tail and (local / tail).exists():
+            hints.append("そのファイルは outputs/ フォルダーにはありますが、まだ Run に"
+                         "アップロードされていません。run.complete() のあとで登録するか、"
+                         "run.upload_file(...) でアップロードしてください。")
+        raise UserErrorException(
+            f"Could not locate the provided model_path {model_path} in the set of files "
+            f"uploaded to the run: {names}\n"
+            + ("\n".join(hints) or "run.get_file_names() で Run のファイルを確認してください。")
+        )
+    return Model._register(run.experiment.workspace, source, model_name, tags=tags,
+                           properties=properties, description=description,
+                           run_id=run.id, experiment=run.experiment.name)
 
 
 def _unknown(kwargs: dict[str, Any], where: str) -> None:
@@ -659,11 +540,10 @@ def _unknown(kwargs: dict[str, Any], where: str) -> None:
                                  "使えません。")
 
 
-def _not_found(workspace: Workspace, name: str, version: int | None) -> str:
-    known = sorted({r[0] for r in workspace._store.query("SELECT name FROM models")})
+def _not_found(store: Store, name: str, version: int | None) -> str:
+    known = store.models.names()
     what = f"id {name}:{version}" if version is not None else f"name {name}"
-    versions = [r[0] for r in workspace._store.query(
-        "SELECT version FROM models WHERE name=? ORDER BY version", (name,))]
+    versions = store.models.versions(name)
     detail = (f"{name!r} の登録済み version: {versions}。" if versions
               else f"登録済みのモデル: {known or 'なし'}。")
     return (f"ModelNotFound: Model with {what} not found in provided workspace. {detail}"
@@ -676,123 +556,3 @@ def _tampered(model: Model, path: Path) -> str:
         f"{path.name})。登録されたモデルは変更しないでください。意図した変更なら "
         "Model.register(...) で新しい version として登録し直してください。"
     )
-
-
-# -- InferenceConfig ----------------------------------------------------------------------------------
-class InferenceConfig:
-    """How to serve a model: the entry script (score.py) and its environment.
-
-    ``entry_script`` is relative to ``source_directory`` when that is given
-    (the whole folder is copied into the service), else to the current folder
-    (only the script is copied). Give ``environment`` or the separate fields
-    (``runtime``, ``conda_file`` ...), not both, as in v1.
-
-    Example:
-        >>> inference_config = InferenceConfig(entry_script="score.py",
-        ...                                    environment=env)  # doctest: +SKIP
-    """
-
-    def __init__(self, entry_script: str | os.PathLike[str], runtime: str | None = None,
-                 conda_file: str | os.PathLike[str] | None = None,
-                 extra_docker_file_steps: str | os.PathLike[str] | None = None,
-                 source_directory: str | os.PathLike[str] | None = None,
-                 enable_gpu: bool | None = None, description: str | None = None,
-                 base_image: str | None = None, base_image_registry: Any = None,
-                 cuda_version: str | None = None, environment: Environment | None = None) -> None:
-        self.entry_script = str(entry_script)
-        self.runtime = runtime
-        self.conda_file = None if conda_file is None else str(conda_file)
-        self.extra_docker_file_steps = (None if extra_docker_file_steps is None
-                                        else str(extra_docker_file_steps))
-        self.source_directory = None if source_directory is None else str(source_directory)
-        self.enable_gpu = enable_gpu
-        self.description = description
-        self.base_image = base_image
-        self.base_image_registry = base_image_registry
-        self.cuda_version = cuda_version
-        self.environment = environment
-        self.validate_configuration()
-
-    def validate_configuration(self) -> None:
-        """Check the settings; raise ``UserErrorException`` with what to fix."""
-        from .environment import Environment
-
-        separate = {k: v for k, v in (("runtime", self.runtime), ("conda_file", self.conda_file),
-                                      ("extra_docker_file_steps", self.extra_docker_file_steps),
-                                      ("enable_gpu", self.enable_gpu),
-                                      ("base_image", self.base_image),
-                                      ("cuda_version", self.cuda_version)) if v is not None}
-        if self.environment is not None:
-            if separate:
-                raise UserErrorException(
-                    f"InferenceConfig: environment と {sorted(separate)} は同時に指定できません。"
-                    "パッケージは environment (Environment) の中で指定してください。"
-                )
-            if not isinstance(self.environment, Environment):
-                raise UserErrorException("InferenceConfig の environment= には Environment を"
-                                         f"渡してください ({type(self.environment).__name__})。")
-        if self.runtime is not None and self.runtime.lower() != "python":
-            raise UserErrorException(f"InferenceConfig: runtime は 'python' だけが使えます "
-                                     f"({self.runtime!r} が渡されました)。")
-        if self.source_directory is not None and not Path(self.source_directory).is_dir():
-            raise UserErrorException(
-                f"InferenceConfig: source_directory {self.source_directory!r} というフォルダーが"
-                f"ありません (いまのフォルダー: {Path.cwd().name})。"
-            )
-        script = self._entry_path()
-        if not script.is_file():
-            base = (f"source_directory {self.source_directory!r} から見て"
-                    if self.source_directory else f"いまのフォルダー ({Path.cwd().name}) から見て")
-            raise UserErrorException(
-                f"Error, provided entry_script file \"{self.entry_script}\" not found. "
-                f"{base} {self.entry_script!r} がありません。score.py を書いたか、パスが合っているか"
-                "確認してください。"
-            )
-        if script.suffix != ".py":
-            raise UserErrorException(f"InferenceConfig: entry_script は .py ファイルにしてください "
-                                     f"({self.entry_script!r})。")
-        if self.source_directory is not None:
-            root = Path(self.source_directory).resolve()
-            if root != script.resolve().parent and root not in script.resolve().parents:
-                raise UserErrorException(f"entry_script {self.entry_script!r} は source_directory "
-                                         "の中にあるファイルにしてください。")
-        for what, value in (("conda_file", self.conda_file),
-                            ("extra_docker_file_steps", self.extra_docker_file_steps)):
-            if value is not None and not self._relative(value).is_file():
-                raise UserErrorException(f"InferenceConfig: {what} {value!r} がありません。")
-
-    def _relative(self, value: str) -> Path:
-        base = Path(self.source_directory) if self.source_directory else Path(".")
-        return (base / value).resolve()
-
-    def _entry_path(self) -> Path:
-        return self._relative(self.entry_script)
-
-    def _environment(self) -> Environment:
-        """The environment to build, from ``environment`` or ``conda_file``."""
-        from .environment import Environment
-
-        if self.environment is not None:
-            return self.environment
-        if self.conda_file is not None:
-            return Environment.from_conda_specification("inference-env",
-                                                        self._relative(self.conda_file))
-        return Environment("inference-env")
-
-    def _to_spec(self) -> dict[str, Any]:
-        """What a service needs to rebuild itself later (absolute paths)."""
-        return {
-            "entry_script": str(self._entry_path()),
-            "source_directory": (str(Path(self.source_directory).resolve())
-                                 if self.source_directory else None),
-            "environment": self._environment()._to_dict(),
-            "extra_docker_file_steps": (str(self._relative(self.extra_docker_file_steps))
-                                        if self.extra_docker_file_steps else None),
-            "base_image": self.base_image,
-            "description": self.description,
-        }
-
-    def __repr__(self) -> str:
-        return (f"InferenceConfig(entry_script={self.entry_script!r}, "
-                f"source_directory={self.source_directory!r}, "
-                f"environment={None if self.environment is None else self.environment.name!r})")

@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import _paths
+from .. import _atomic, _paths
 from .._store import Store
 from ..exceptions import (
     ConfigError,
@@ -26,9 +26,13 @@ from ..exceptions import (
     UserErrorException,
     WorkspaceNotFoundError,
 )
+from . import _catalog
 
 if TYPE_CHECKING:
     from .experiment import Experiment
+
+#: Seconds to wait for another process that is creating the same workspace.
+CREATE_LOCK_TIMEOUT = 60.0
 
 __all__ = ["Workspace", "DEFAULT_SUBSCRIPTION_ID", "DEFAULT_LOCATION", "find_config", "read_config"]
 
@@ -102,6 +106,7 @@ class Workspace:
         self._details: dict[str, Any] = details
         self._root = root
         self._store = Store.open(root)
+        self._store.versions()  # a damaged or newer database is reported here, by name
         self._auth = auth
 
     # -- identity ----------------------------------------------------------------
@@ -169,37 +174,45 @@ class Workspace:
         _paths.check_name(name, "workspace")
         _paths.check_name(resource_group, "resource group")
         root = _paths.workspace_dir(resource_group, name)
-        if (root / "workspace.json").is_file():
-            if not exist_ok:
-                raise UserErrorException(
-                    f"Workspace with name '{name}' already exists under resource group "
-                    f"'{resource_group}'. 既存のものを使うには exist_ok=True を付けるか "
-                    "Workspace.get(...) を使ってください。"
-                )
-            return Workspace(subscription_id, resource_group, name)
         if not create_resource_group and not root.parent.is_dir():
             raise UserErrorException(
                 f"Resource group '{resource_group}' がありません。create_resource_group=True に"
                 "するか、既存の resource group 名を指定してください。"
             )
-        details = {
-            "id": (
-                f"/subscriptions/{subscription_id or DEFAULT_SUBSCRIPTION_ID}/resourceGroups/"
-                f"{resource_group}/providers/Microsoft.MachineLearningServices/workspaces/{name}"
-            ),
-            "name": name,
-            "friendlyName": friendly_name or name,
-            "location": location or DEFAULT_LOCATION,
-            "resourceGroup": resource_group,
-            "subscriptionId": subscription_id or DEFAULT_SUBSCRIPTION_ID,
-            "sku": sku,
-            "workspaceid": str(uuid.uuid4()),
-            "creationTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = root / f".workspace.json.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(details, indent=2, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, root / "workspace.json")
+        with _creation_lock(root):  # two processes creating one workspace: one wins
+            if (root / "workspace.json").is_file():
+                if not exist_ok:
+                    raise UserErrorException(
+                        f"Workspace with name '{name}' already exists under resource group "
+                        f"'{resource_group}'. 既存のものを使うには exist_ok=True を付けるか "
+                        "Workspace.get(...) を使ってください。"
+                    )
+                return Workspace(subscription_id, resource_group, name)
+            details = {
+                "id": (
+                    f"/subscriptions/{subscription_id or DEFAULT_SUBSCRIPTION_ID}/resourceGroups/"
+                    f"{resource_group}/providers/Microsoft.MachineLearningServices/workspaces/"
+                    f"{name}"
+                ),
+                "name": name,
+                "friendlyName": friendly_name or name,
+                "location": location or DEFAULT_LOCATION,
+                "resourceGroup": resource_group,
+                "subscriptionId": subscription_id or DEFAULT_SUBSCRIPTION_ID,
+                "sku": sku,
+                "workspaceid": str(uuid.uuid4()),
+                "creationTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            for folder in (_paths.home(), root.parent.parent, root.parent):
+                folder.mkdir(parents=True, exist_ok=True)
+                _paths.restrict(folder)
+            root.mkdir(exist_ok=True)
+            _paths.restrict(root)
+            store = Store.open(root)
+            store.versions()  # the database exists before the workspace does
+            _paths.restrict(store.db_path, 0o600)
+            _atomic.write_text(root / "workspace.json",
+                               json.dumps(details, indent=2, ensure_ascii=False))
         ws = Workspace(subscription_id, resource_group, name)
         if show_output:
             print(f"Deployed workspace {name!r} (resource group {resource_group!r}) locally.")
@@ -247,8 +260,7 @@ class Workspace:
 
     def delete(self, delete_dependent_resources: bool = False, no_wait: bool = False) -> None:
         """Delete the workspace and everything in it from this machine."""
-        self._store.close()
-        Store._instances.pop(self._root.resolve(), None)
+        Store.forget(self._root)
         shutil.rmtree(self._root, ignore_errors=False)
 
     # -- config.json -------------------------------------------------------------------
@@ -300,41 +312,42 @@ class Workspace:
             "resource_group": self.resource_group,
             "workspace_name": self.name,
         }
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=4) + "\n", encoding="utf-8")
-        os.replace(tmp, target)
+        _atomic.write_text(target, json.dumps(data, indent=4) + "\n")
         return target
 
     def get_details(self) -> dict[str, Any]:
         """The workspace's details as a dict (v1 keys, plus ``localPath``)."""
         details = dict(self._details)
         details["localPath"] = str(self._root)
-        details["schemaVersion"] = self._store.schema_version()
-        details["runCount"] = self._store.query("SELECT COUNT(*) FROM runs")[0][0]
+        details["schemaVersion"] = self._store.versions()["core"]
+        details["runCount"] = self._store.runs.count()
         return details
 
     # -- children ----------------------------------------------------------------------
     @property
     def experiments(self) -> dict[str, Experiment]:
         """Every experiment of the workspace, as ``{name: Experiment}``."""
-        from .experiment import Experiment
-
-        rows = self._store.query("SELECT name FROM experiments ORDER BY name")
-        return {name: Experiment(self, name) for (name,) in rows}
+        experiment = _catalog.resolve("Experiment")
+        return {rec.name: experiment(self, rec.name) for rec in self._store.experiments.list()}
 
     @property
     def models(self) -> dict[str, Any]:
         """The latest version of every registered model, as ``{name: Model}``."""
-        from .model import Model
-
-        return {m.name: m for m in Model.list(self, latest=True)}
+        return {m.name: m for m in _catalog.resolve("Model").list(self, latest=True)}
 
     @property
     def webservices(self) -> dict[str, Any]:
         """Every deployed web service of the workspace, as ``{name: Webservice}``."""
-        from .webservice import Webservice
+        return {s.name: s for s in _catalog.resolve("Webservice").list(self)}
 
-        return {s.name: s for s in Webservice.list(self)}
+
+def _creation_lock(root: Path) -> Any:
+    """An inter-process lock for creating the workspace folder ``root``."""
+    import filelock
+
+    root.parent.mkdir(parents=True, exist_ok=True)
+    return filelock.FileLock(str(root.parent / f".{root.name}.lock"),
+                             timeout=CREATE_LOCK_TIMEOUT)
 
 
 def find_config(path: str | os.PathLike[str] | None = None, file_name: str | None = None) -> Path:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 import time
 from pathlib import Path
@@ -129,9 +128,9 @@ def _iso(ts: float | None) -> str | None:
 
 # -- reading a run ------------------------------------------------------------------------
 def _metric_kinds(run: Any) -> dict[str, int]:
-    rows = run._store.query(
-        "SELECT name, kind FROM metric_names WHERE run_pk=? ORDER BY rowid", (run._pk,))
-    return dict(rows)
+    from .._store import Store
+
+    return Store.open(run.experiment.workspace.path).metrics.kinds(run.record.pk)
 
 
 def _metrics(run: Any) -> list[dict[str, Any]]:
@@ -176,24 +175,16 @@ def _last_values(run: Any) -> dict[str, Any]:
 
 
 def _times(run: Any) -> tuple[float | None, float | None, float | None]:
-    record = run.record
-    start, end = getattr(record, "start_time", None), getattr(record, "end_time", None)
+    start, end = run.record.start_time, run.record.end_time
     if start is None:
         return None, end, None
     return start, end, (end if end is not None else time.time()) - start
 
 
 def _error_message(run: Any) -> str | None:
-    raw = getattr(run.record, "error", None)
-    if not raw:
+    error = run.record.error
+    if not error:
         return None
-    if isinstance(raw, (dict, list)):
-        error: Any = raw
-    else:
-        try:
-            error = json.loads(raw)
-        except ValueError:
-            return str(raw)
     if isinstance(error, dict):
         message = str(error.get("message", ""))
         kind = error.get("type")

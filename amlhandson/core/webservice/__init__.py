@@ -7,7 +7,7 @@ becomes ``from amlhandson.core.webservice import ...``. Modules:
 - :mod:`._server` / :mod:`._app`: the scoring-server process and its WSGI app (waitress);
 - :mod:`._layout` / :mod:`._package`: service folders and Docker build contexts;
 - :mod:`.schema`: ``@input_schema`` / ``@output_schema`` for score.py;
-- :mod:`.cli`: ``amlhandson services list|stop|logs``.
+- ``amlhandson services list|stop|logs`` is :mod:`amlhandson.cli.services`.
 
 Example:
     >>> from amlhandson.core.webservice import Webservice, LocalWebservice, AciWebservice

@@ -49,14 +49,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ... import _process
+from ..._store import Store
+from ..._store.records import ServiceRecord
 from ...exceptions import UserErrorException, WebserviceException
+from ..inference_config import InferenceConfig
+from ..model import Model
+from ..workspace import Workspace
 from ._layout import build_app, copy_source
-
-if TYPE_CHECKING:
-    from ..model import InferenceConfig, Model
-    from ..workspace import Workspace
 
 __all__ = ["Webservice", "LocalWebservice", "AciWebservice",
            "LocalWebserviceDeploymentConfiguration", "AciServiceDeploymentConfiguration",
@@ -190,12 +192,10 @@ def _reap(pid: int | None) -> None:
 
 
 def _alive(pid: int | None, started: float | None) -> bool:
-    from .._status import pid_alive as _pid_alive
-
     if not pid:
         return False
     _reap(pid)
-    return _pid_alive(pid, started)
+    return _process.is_alive(pid, started)
 
 
 def _is_server(pid: int) -> bool:
@@ -332,23 +332,17 @@ class Webservice:
         self._reconcile()
 
     def _save(self, **columns: Any) -> None:
-        columns.setdefault("spec", self._spec)
-        columns["updated"] = time.time()
-        values = [json.dumps(v, ensure_ascii=False) if k == "spec" else v
-                  for k, v in columns.items()]
-        sets = ", ".join(f"{k}=?" for k in columns)
-        self._workspace._store.execute(f"UPDATE services SET {sets} WHERE name=?",
-                                       (*values, self._name))
-        for key, value in columns.items():
-            self._row[key] = json.dumps(value, ensure_ascii=False) if key == "spec" else value
+        spec = columns.pop("spec", self._spec)
+        record = Store.open(self._workspace.path).services.update(self._name, spec=spec,
+                                                                  **columns)
+        if record is not None:
+            self._row = _as_row(record)
 
     def _reconcile(self) -> None:
         """A service whose process has died is marked Failed (while starting) or Unhealthy."""
-        from .._status import HOST as _HOST
-
         row = self._row
         if row["state"] not in (TRANSITIONING, HEALTHY) or row["pid"] is None \
-                or row["host"] != _HOST:
+                or row["host"] != _process.HOST:
             return  # not started yet, or started on another machine (cannot check)
         if _alive(row["pid"], self._spec.get("proc_started")):
             return
@@ -464,7 +458,6 @@ class Webservice:
     @property
     def models(self) -> list[Model]:
         """The models the service serves."""
-        from ..model import Model
 
         return [Model(self._workspace, id=model_id) for model_id in self._spec["models"]]
 
@@ -513,12 +506,10 @@ class Webservice:
                 cwd=str(self._dir), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, env=_child_env(), close_fds=True, **kwargs)
         _CHILDREN[proc.pid] = proc
-        from .._status import HOST as _HOST
-        from .._status import process_started
 
-        self._spec["proc_started"] = process_started(proc.pid)
+        self._spec["proc_started"] = _process.started_at(proc.pid)
         self._spec["error"] = None
-        self._save(state=TRANSITIONING, pid=proc.pid, host=_HOST)
+        self._save(state=TRANSITIONING, pid=proc.pid, host=_process.HOST)
 
     def _stop(self) -> None:
         if not self._deleted:
@@ -814,7 +805,7 @@ class Webservice:
             (self._dir / "server.json").unlink()
         self._stop()
         shutil.rmtree(self._dir, ignore_errors=True)
-        self._workspace._store.execute("DELETE FROM services WHERE name=?", (self._name,))
+        Store.open(self._workspace.path).services.delete(self._name)
         self._deleted = True
 
     # -- keys ---------------------------------------------------------------------------------------------
@@ -854,7 +845,7 @@ class Webservice:
             >>> [s.name for s in Webservice.list(ws, compute_type="Local")]  # doctest: +SKIP
             ['sklearn-mnist-svc']
         """
-        names = [r[0] for r in workspace._store.query("SELECT name FROM services ORDER BY name")]
+        names = Store.open(workspace.path).services.names()
         result = []
         for name in names:
             try:
@@ -1021,14 +1012,19 @@ _CLASSES: dict[str, type[Webservice]] = {"Local": LocalWebservice, "ACI": AciWeb
 _SERVICE_COLUMNS = ("name", "spec", "state", "pid", "host", "port", "created", "updated")
 
 
+def _as_row(record: ServiceRecord) -> dict[str, Any]:
+    row = {k: getattr(record, k) for k in _SERVICE_COLUMNS}
+    row["spec"] = json.dumps(record.spec, ensure_ascii=False)
+    return row
+
+
 def _query(workspace: Workspace, name: str) -> dict[str, Any] | None:
-    rows = workspace._store.query(
-        f"SELECT {', '.join(_SERVICE_COLUMNS)} FROM services WHERE name=?", (name,))
-    return dict(zip(_SERVICE_COLUMNS, rows[0])) if rows else None
+    record = Store.open(workspace.path).services.get(name)
+    return _as_row(record) if record is not None else None
 
 
 def _not_found(workspace: Workspace, name: str) -> str:
-    names = [r[0] for r in workspace._store.query("SELECT name FROM services ORDER BY name")]
+    names = Store.open(workspace.path).services.names()
     return (f"WebserviceNotFound: Webservice with name {name} not found in provided workspace. "
             f"このワークスペースのサービス: {names or 'なし'}。Model.deploy(...) でデプロイして"
             "ください。")
@@ -1050,8 +1046,6 @@ def _encode(input_data: Any) -> bytes:
 
 
 def _check_models(models: Any) -> list[Model]:
-    from ..model import Model
-
     if isinstance(models, Model):
         models = [models]
     if not isinstance(models, (list, tuple)) or not all(isinstance(m, Model) for m in models):
@@ -1069,8 +1063,6 @@ def _write_keys(folder: Path, keys: list[str]) -> None:
 def _prepare(workspace: Workspace, folder: Path, spec: dict[str, Any],
              config: _DeploymentConfiguration | None, port: int | None) -> None:
     """(Re)build a service folder: app/, server.json and keys.json from ``spec``."""
-    from ..model import Model
-
     deployment = spec["deployment"]
     models = [Model(workspace, id=model_id) for model_id in spec["models"]]
     folder.mkdir(parents=True, exist_ok=True)
@@ -1096,11 +1088,13 @@ def _prepare(workspace: Workspace, folder: Path, spec: dict[str, Any],
     _write_json(folder / "server.json", config_data)
 
 
-def _deploy(workspace: Workspace, name: str, models: Any, inference_config: Any,
-            deployment_config: Any, deployment_target: Any, overwrite: bool) -> Webservice:
-    """``Model.deploy``: prepare the folder, record the service, start its process."""
-    from ..model import InferenceConfig
-    from ..workspace import Workspace
+def deploy(workspace: Workspace, name: str, models: Any, inference_config: Any,
+           deployment_config: Any, deployment_target: Any, overwrite: bool) -> Webservice:
+    """``Model.deploy``: prepare the folder, record the service, start its process.
+
+    Example:
+        >>> deploy(ws, "svc", [model], inference_config, None, None, False)  # doctest: +SKIP
+    """
 
     if not isinstance(workspace, Workspace):
         raise UserErrorException("Model.deploy の 1 つ目の引数 workspace には Workspace を"
@@ -1122,7 +1116,7 @@ def _deploy(workspace: Workspace, name: str, models: Any, inference_config: Any,
             "AciWebservice.deploy_configuration(...) の結果を渡してください。")
     inference_config.validate_configuration()
     deployment_config.validate_configuration()
-    store = workspace._store
+    store = Store.open(workspace.path)
     if _query(workspace, name) is not None:
         if not overwrite:
             raise WebserviceException(
@@ -1143,17 +1137,7 @@ def _deploy(workspace: Workspace, name: str, models: Any, inference_config: Any,
     }
     try:
         _prepare(workspace, folder, spec, deployment_config, port=deployment_config.port)
-        now = time.time()
-        with store.transaction() as conn:
-            if conn.execute("SELECT 1 FROM services WHERE name=?", (name,)).fetchone():
-                raise WebserviceException(
-                    f"Error, there is already a service with name {name} found in workspace "
-                    f"{workspace.name}. 別のプロセスが同時に同じ名前でデプロイしました。")
-            conn.execute(
-                "INSERT INTO services(name, spec, state, pid, host, port, created, updated) "
-                "VALUES (?,?,?,?,?,?,?,?)",
-                (name, json.dumps(spec, ensure_ascii=False), TRANSITIONING, None, None,
-                 None, now, now))
+        store.services.create(name, spec=spec, state=TRANSITIONING)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -45,8 +45,10 @@ Layout (one concern per module; everything public is re-exported here):
 - ``_location``: :func:`data_dir` (the course's one MNIST folder) and :func:`status`.
 - ``_idx``: IDX headers, streaming gzip decompression (with prefetch), :func:`load_data`.
 - ``_files``: temp files in ``data_dir``, stale temp clean-up, atomic replace.
-- ``_integrity``: the checksum tables :data:`EXPECTED` / :data:`SAMPLE_EXPECTED`
-  (:class:`Expected`), content digests, the ``.amlhandson-verified.json`` stamps.
+- ``settings``: every setting (checksum tables ``EXPECTED`` / ``SAMPLE_EXPECTED``, public
+  mirrors, timeouts, the per-file deadline), read at call time.
+- ``_integrity``: content digests against :class:`Expected` values, the
+  ``.amlhandson-verified.json`` stamps.
 - ``_lock``: the lock file that keeps processes from downloading into one folder at once.
 - ``_mirrors``: mirror lists (``mirrors=``, environment, public), fetching one file
   from a URL or folder, the progress bar.
@@ -56,21 +58,16 @@ Layout (one concern per module; everything public is re-exported here):
 - ``_load``: :func:`load`.
 - ``cli``: :func:`cli_main`; ``__main__`` runs it for ``python -m``.
 
-The settings :data:`EXPECTED`, :data:`SAMPLE_EXPECTED`, :data:`PUBLIC_MIRRORS`,
-:data:`DEFAULT_TIMEOUT`, ``USER_AGENT`` and ``LOCK_TIMEOUT`` have one home each
-(``_integrity``, ``_mirrors``, ``_lock``) and are read from there at call time.
-Reading or assigning them on this package goes to that home, so
-``mnist.DEFAULT_TIMEOUT = 60`` (or ``monkeypatch.setattr(mnist, "EXPECTED", ...)``)
-works as it did when this was a single module.
+Settings live in :mod:`amlhandson.datasets.mnist.settings` and are read from there at
+call time: ``mnist.settings.DEFAULT_TIMEOUT = 60`` changes the next download.
+Reading them on this package (``mnist.EXPECTED``) still works.
 """
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import _integrity, _lock, _mirrors
+from . import settings
 from ._cache import CACHE_DIR, _wait_for_cache_writes, clear_cache
 from ._common import (
     LOCAL_NAMES,
@@ -91,11 +88,6 @@ from ._lock import LOCK_FILE
 from ._mirrors import ENV_MIRROR, ENV_NO_PUBLIC
 from .cli import cli_main
 
-if TYPE_CHECKING:  # served by the properties of _Package below, from their home module
-    from ._integrity import EXPECTED, SAMPLE_EXPECTED
-    from ._lock import LOCK_TIMEOUT  # noqa: F401
-    from ._mirrors import DEFAULT_TIMEOUT, PUBLIC_MIRRORS, USER_AGENT  # noqa: F401
-
 __all__ = [
     "download",
     "load",
@@ -106,16 +98,13 @@ __all__ = [
     "is_sample",
     "clear_cache",
     "cli_main",
+    "settings",
     "MnistWarning",
     "MnistSampleWarning",
     "MnistFilesMissingError",
     "Expected",
-    "EXPECTED",
-    "SAMPLE_EXPECTED",
-    "PUBLIC_MIRRORS",
     "ENV_MIRROR",
     "ENV_NO_PUBLIC",
-    "DEFAULT_TIMEOUT",
 ]
 
 # Also public (as in the single module), not in __all__: the file tables and names.
@@ -124,49 +113,16 @@ _ALSO_PUBLIC = (
     STAMP_FILE, LOCK_FILE, CACHE_DIR, _wait_for_cache_writes,
 )
 
-#: Settings that live in one submodule and are read there at call time.
-_SETTINGS: dict[str, types.ModuleType] = {
-    "EXPECTED": _integrity,
-    "SAMPLE_EXPECTED": _integrity,
-    "PUBLIC_MIRRORS": _mirrors,
-    "DEFAULT_TIMEOUT": _mirrors,
-    "USER_AGENT": _mirrors,
-    "LOCK_TIMEOUT": _lock,
-}
 
+def __getattr__(name: str) -> Any:
+    """``mnist.EXPECTED``, ``mnist.DEFAULT_TIMEOUT`` ...: read from :mod:`.settings`.
 
-def _setting(name: str, home: types.ModuleType) -> property:
-    """A property reading and assigning ``name`` in its ``home`` module."""
-
-    def get(_pkg: types.ModuleType) -> Any:
-        return getattr(home, name)
-
-    def set_(_pkg: types.ModuleType, value: Any) -> None:
-        setattr(home, name, value)
-
-    return property(get, set_, doc=f"``{home.__name__}.{name}``")
-
-
-class _Package(types.ModuleType):
-    """This package's module type: each setting is a property over its home module.
-
-    Example:
-        >>> from amlhandson.datasets import mnist
-        >>> old = mnist.DEFAULT_TIMEOUT
-        >>> mnist.DEFAULT_TIMEOUT = 60.0
-        >>> mnist._mirrors.DEFAULT_TIMEOUT
-        60.0
-        >>> mnist.DEFAULT_TIMEOUT = old
+    To change a setting, assign it there: ``mnist.settings.DEFAULT_TIMEOUT = 60``.
     """
-
-
-for _name, _home in _SETTINGS.items():
-    setattr(_Package, _name, _setting(_name, _home))
-del _name, _home
+    if name in settings.__all__:
+        return getattr(settings, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_SETTINGS))
-
-
-sys.modules[__name__].__class__ = _Package
+    return sorted(set(globals()) | set(settings.__all__))

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _idx
 from ._common import PathLike
-from ._files import _new_temp, _remove_stale_temps
+from ._files import _new_temp, _remove_stale_temps, _replace
 
 #: Folder in ``data_dir`` holding decoded ``.npy`` arrays.
 CACHE_DIR = ".cache"
@@ -94,7 +94,7 @@ def _write_cache(cfile: Path, raw: np.ndarray, normalize: bool) -> None:
                     fh.write(out.data)
             else:
                 fh.write(flat.data)
-        os.replace(tmp, cfile)
+        _replace(tmp, cfile)
         tmp = None
     except OSError:
         return

@@ -9,9 +9,9 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import Union
+from typing import NamedTuple, Union
 
-from amlhandson.exceptions import DataError
+from amlhandson.exceptions import AmlHandsOnWarning, DataError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -38,7 +38,7 @@ _FETCH_HINT = (
 )
 
 
-class MnistWarning(UserWarning):
+class MnistWarning(AmlHandsOnWarning):
     """Something about the MNIST files needs the user's attention (e.g. a damaged file)."""
 
 
@@ -48,3 +48,19 @@ class MnistSampleWarning(MnistWarning):
 
 class MnistFilesMissingError(DataError, FileNotFoundError):
     """:func:`load` found no MNIST files in ``data_dir``: call :func:`download` first."""
+
+
+class Expected(NamedTuple):
+    """What one verified file holds, measured on its *uncompressed* bytes.
+
+    Example:
+        >>> Expected(10008, "0" * 64, 10000).count
+        10000
+    """
+
+    size: int
+    """Length of the uncompressed IDX file in bytes."""
+    sha256: str
+    """SHA-256 of the uncompressed IDX file (hex)."""
+    count: int
+    """Number of images or labels in the file."""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from amlhandson.exceptions import DownloadError, UserErrorException
 
-from . import _integrity, _location, _lock, _mirrors
+from . import _location, _lock, settings
 from ._common import (
     LOCAL_NAMES,
     NAMES,
@@ -115,7 +115,7 @@ def _download(
             "書き込めるフォルダを data_dir に指定してください。"
         ) from None
     paths = {name: folder / LOCAL_NAMES[name] for name in NAMES}
-    with _lock._dir_lock(folder, _lock.LOCK_TIMEOUT):
+    with _lock._dir_lock(folder, settings.LOCK_TIMEOUT):
         _remove_stale_temps(folder)
         stamps = _Stamps(folder)
         kinds: dict[str, str] = {}
@@ -178,8 +178,8 @@ def _download(
             stamps.save()
     if sample_splits:
         counts = " / ".join(
-            f"{split} {_integrity.SAMPLE_EXPECTED[SPLITS[split][0]].count:,} 枚 "
-            f"(本来は {_integrity.EXPECTED[SPLITS[split][0]].count:,} 枚)"
+            f"{split} {settings.SAMPLE_EXPECTED[SPLITS[split][0]].count:,} 枚 "
+            f"(本来は {settings.EXPECTED[SPLITS[split][0]].count:,} 枚)"
             for split in sample_splits
         )
         warnings.warn(
@@ -256,17 +256,9 @@ def download(
         force=force,
         progress=progress,
         allow_sample=allow_sample,
-        timeout=_mirrors.DEFAULT_TIMEOUT,
+        timeout=settings.DEFAULT_TIMEOUT,
     )
     return paths
-
-
-def _kinds(folder: Path) -> dict[str, str]:
-    stamps = _Stamps(folder)
-    out = {}
-    for name in NAMES:
-        out[name] = _state(folder / LOCAL_NAMES[name], name, stamps)[0]
-    return out
 
 
 def is_sample(data_dir: PathLike | None = None) -> bool:
@@ -281,4 +273,4 @@ def is_sample(data_dir: PathLike | None = None) -> bool:
         False
     """
     folder = _location.data_dir() if data_dir is None else Path(data_dir)
-    return any(kind == "sample" for kind in _kinds(folder).values())
+    return any(kind == "sample" for kind in _location._kinds(folder).values())

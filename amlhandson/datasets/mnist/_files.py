@@ -6,6 +6,8 @@ renamed into place only when complete, so readers never see half a file.
 Example:
     >>> import tempfile
     >>> from pathlib import Path
+
+from amlhandson import _atomic
     >>> tmp = _new_temp(Path(tempfile.mkdtemp()), "x.gz")
     >>> tmp.name.startswith(".x.gz."), tmp.suffix
     (True, '.part')
@@ -18,6 +20,8 @@ import os
 import secrets
 import time
 from pathlib import Path
+
+from amlhandson import _atomic
 
 _STALE_TEMP_AGE = 24 * 3600.0
 
@@ -48,12 +52,5 @@ def _remove_stale_temps(folder: Path) -> None:
 
 
 def _replace(src: Path, dst: Path) -> None:
-    """``os.replace`` with a few retries (Windows refuses while a reader has ``dst`` open)."""
-    for attempt in range(10):
-        try:
-            os.replace(src, dst)
-            return
-        except PermissionError:
-            if attempt == 9:
-                raise
-            time.sleep(0.2)
+    """Move a finished temp file into place (:func:`amlhandson._atomic.replace`)."""
+    _atomic.replace(src, dst)

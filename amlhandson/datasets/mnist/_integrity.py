@@ -1,15 +1,15 @@
 """Integrity: the expected checksums, content digests, and the verification stamps.
 
 A file is identified by its *uncompressed* content (IDX header, length and
-SHA-256), because gzip bytes differ between mirrors. :data:`EXPECTED` is the
-original distribution and :data:`SAMPLE_EXPECTED` the bundled sample; both are
-looked up here at call time (the package forwards ``mnist.EXPECTED = ...`` to
-this module), so replacing a table affects every check. The sidecar
+SHA-256), because gzip bytes differ between mirrors. The expected values are
+:data:`settings.EXPECTED <amlhandson.datasets.mnist.settings.EXPECTED>` (the
+original distribution) and ``settings.SAMPLE_EXPECTED`` (the bundled sample),
+read at call time, so replacing a table affects every check. The sidecar
 ``.amlhandson-verified.json`` (:class:`_Stamps`) remembers verified files so
 that they are not hashed again.
 
 Example:
-    >>> EXPECTED["train-images"].count, SAMPLE_EXPECTED["train-images"].count
+    >>> settings.EXPECTED["train-images"].count, settings.SAMPLE_EXPECTED["train-images"].count
     (60000, 6000)
 """
 
@@ -18,63 +18,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ._files import _new_temp
+from . import settings
+from ._common import Expected
+from ._files import _new_temp, _replace
 from ._idx import COLS, ROWS, _BadIdx, _is_gzip, _parse_header, _pieces
-
-
-class Expected(NamedTuple):
-    """What one verified file holds, measured on its *uncompressed* bytes.
-
-    Example:
-        >>> EXPECTED["test-labels"].count
-        10000
-    """
-
-    size: int
-    """Length of the uncompressed IDX file in bytes."""
-    sha256: str
-    """SHA-256 of the uncompressed IDX file (hex)."""
-    count: int
-    """Number of images or labels in the file."""
-
-
-#: The original distribution. Gzip bytes differ between mirrors, the content does not.
-EXPECTED: dict[str, Expected] = {
-    "train-images": Expected(
-        47040016, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", 60000
-    ),
-    "train-labels": Expected(
-        60008, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5", 60000
-    ),
-    "test-images": Expected(
-        7840016, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7", 10000
-    ),
-    "test-labels": Expected(
-        10008, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2", 10000
-    ),
-}
-
-#: The bundled sample (built by ``tools/make_mnist_sample.py``).
-SAMPLE_EXPECTED: dict[str, Expected] = {
-    "train-images": Expected(
-        4704016, "4c76d26cc64ded12a35b578a9791607c6f138a325cdf4387b5a8e37e4a94b3a0", 6000
-    ),
-    "train-labels": Expected(
-        6008, "97e877bff2b8e1124b5b4aacc26bb9442f668c55d913b237c1c38c057a3782db", 6000
-    ),
-    "test-images": Expected(
-        784016, "7715cc3d25845908bdba3b481c1c2ded31a581bd53646a8ffbe230f180c946f1", 1000
-    ),
-    "test-labels": Expected(
-        1008, "d890d03deadd437cda29e1ea520d79b844e167fd4a9393ca03c55c8c99a23f9d", 1000
-    ),
-}
-
 
 #: Sidecar in ``data_dir`` remembering which files were verified (size, mtime, inode).
 STAMP_FILE = ".amlhandson-verified.json"
@@ -136,7 +87,7 @@ def _classify(path: Path, name: str) -> str:
     """Return ``"full"`` or ``"sample"`` for a gzip file in ``data_dir``; else raise _BadIdx."""
     if not _is_gzip(path):
         raise _BadIdx("gzip 圧縮されていません (ハンズオンの load_data は gzip を読みます)")
-    full, sample = EXPECTED[name], SAMPLE_EXPECTED[name]
+    full, sample = settings.EXPECTED[name], settings.SAMPLE_EXPECTED[name]
     dig = _digest(path, max(full.size, sample.size))
     why = _mismatch(name, dig, full)
     if why is None:
@@ -175,9 +126,9 @@ class _Stamps:
             return None
         kind = entry.get("kind")
         if kind == "full":
-            table = EXPECTED
+            table = settings.EXPECTED
         elif kind == "sample":
-            table = SAMPLE_EXPECTED
+            table = settings.SAMPLE_EXPECTED
         else:
             return None
         if entry.get("sha256") != table[name].sha256:
@@ -185,7 +136,7 @@ class _Stamps:
         return str(kind)
 
     def record(self, path: Path, name: str, kind: str) -> None:
-        table = EXPECTED if kind == "full" else SAMPLE_EXPECTED
+        table = settings.EXPECTED if kind == "full" else settings.SAMPLE_EXPECTED
         try:
             entry: dict[str, Any] = self._stat(path)
         except OSError:
@@ -202,7 +153,7 @@ class _Stamps:
             tmp = _new_temp(self.path.parent, self.path.name)
             try:
                 tmp.write_text(data, encoding="utf-8")
-                os.replace(tmp, self.path)
+                _replace(tmp, self.path)
             finally:
                 with contextlib.suppress(OSError):
                     tmp.unlink()

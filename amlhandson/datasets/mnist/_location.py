@@ -20,7 +20,8 @@ from pathlib import Path
 
 from ... import _paths
 from ..._display import display_path
-from ._common import NAMES, PathLike
+from ._common import LOCAL_NAMES, NAMES, PathLike
+from ._integrity import _Stamps, _state
 
 __all__ = ["data_dir", "status", "MnistStatus"]
 
@@ -51,10 +52,10 @@ class MnistStatus:
     @property
     def label(self) -> str:
         """The kind in words, e.g. ``フルセット (訓練 60,000 枚 / テスト 10,000 枚)``."""
-        from . import _integrity
+        from . import settings
 
         if self.kind in ("full", "sample"):
-            table = _integrity.EXPECTED if self.kind == "full" else _integrity.SAMPLE_EXPECTED
+            table = settings.EXPECTED if self.kind == "full" else settings.SAMPLE_EXPECTED
             counts = (f"訓練 {table['train-images'].count:,} 枚 / "
                       f"テスト {table['test-images'].count:,} 枚")
             return f"フルセット ({counts})" if self.kind == "full" else f"見本 (sample: {counts})"
@@ -62,6 +63,12 @@ class MnistStatus:
 
     def __str__(self) -> str:
         return f"{self.label} {display_path(self.folder)}"
+
+
+def _kinds(folder: Path) -> dict[str, str]:
+    """``full``, ``sample``, ``missing`` or ``corrupt`` for each of the four files in ``folder``."""
+    stamps = _Stamps(folder)
+    return {name: _state(folder / LOCAL_NAMES[name], name, stamps)[0] for name in NAMES}
 
 
 def status(folder: PathLike | None = None) -> MnistStatus:
@@ -75,8 +82,6 @@ def status(folder: PathLike | None = None) -> MnistStatus:
         >>> status(tempfile.mkdtemp()).kind
         'missing'
     """
-    from ._download import _kinds
-
     where = Path(folder) if folder is not None else data_dir()
     kinds = _kinds(where) if where.is_dir() else {name: "missing" for name in NAMES}
     values = set(kinds.values())

@@ -18,6 +18,7 @@ import http.client
 import os
 import re
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -29,7 +30,7 @@ from typing import Any
 
 from amlhandson.exceptions import UserErrorException
 
-from . import _integrity
+from . import settings
 from ._common import LOCAL_NAMES, REMOTE_NAMES, PathLike
 from ._files import _new_temp
 from ._idx import _BadIdx, _is_gzip, _parse_header
@@ -39,19 +40,6 @@ from ._integrity import _classify
 ENV_MIRROR = "AMLHANDSON_MNIST_MIRROR"
 #: Environment variable that, when ``1``/``true``/``yes``/``on``, skips the public mirrors.
 ENV_NO_PUBLIC = "AMLHANDSON_MNIST_NO_PUBLIC"
-
-#: Public mirrors, tried last, in this order.
-PUBLIC_MIRRORS: tuple[str, ...] = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-    "http://yann.lecun.com/exdb/mnist/",
-)
-
-#: Seconds to wait for a connection or for the next bytes of a download.
-DEFAULT_TIMEOUT = 15.0
-#: Sent to mirrors (some refuse urllib's default).
-USER_AGENT = "amlhandson-mnist/1 (Python urllib)"
-
 
 @dataclass(frozen=True)
 class _Mirror:
@@ -135,7 +123,7 @@ def _resolve_mirrors(mirrors: PathLike | Sequence[PathLike] | None) -> list[_Mir
     items = [m for m in items if not (isinstance(m, str) and not m.strip())]
     items.extend(_split_env(os.environ.get(ENV_MIRROR, "")))
     if not _truthy(os.environ.get(ENV_NO_PUBLIC)):
-        items.extend(PUBLIC_MIRRORS)
+        items.extend(settings.PUBLIC_MIRRORS)
     out: list[_Mirror] = []
     for item in items:
         mirror = _parse_mirror(item)
@@ -184,19 +172,31 @@ def _net_reason(exc: BaseException, timeout: float) -> tuple[str, bool]:
     return f"{type(exc).__name__}: {exc}", isinstance(exc, OSError)
 
 
+def _check_speed(got: int, elapsed: float) -> None:
+    """Give up on a transfer that takes too long or has become too slow to finish."""
+    if elapsed > settings.FILE_DEADLINE:
+        raise _MirrorFailure(f"{settings.FILE_DEADLINE:g} 秒たっても終わりません "
+                             f"({got:,} バイト受信)", dead=True)
+    if elapsed > settings.MIN_RATE_AFTER and got / elapsed < settings.MIN_RATE:
+        raise _MirrorFailure(f"転送が遅すぎます (平均 {got / elapsed:,.0f} バイト/秒)", dead=True)
+
+
 def _fetch_url(
     url: str, dest: Path, *, timeout: float, progress: bool, desc: str, limit: int
 ) -> None:
-    req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    req = urllib.request.Request(url, headers={"User-Agent": settings.USER_AGENT})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp, open(dest, "wb") as out:
             length = resp.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             got = 0
+            started = time.monotonic()
             bar = _bar(total, desc, progress)
             try:
                 while True:
-                    chunk = resp.read(1 << 16)
+                    # read1 returns what has arrived, so a mirror that drips one byte at a
+                    # time cannot keep us inside one read past the checks below.
+                    chunk = resp.read1(1 << 16)
                     if not chunk:
                         break
                     got += len(chunk)
@@ -204,6 +204,7 @@ def _fetch_url(
                         raise _MirrorFailure(f"{limit:,} バイトを超えても終わりません")
                     out.write(chunk)
                     bar.update(len(chunk))
+                    _check_speed(got, time.monotonic() - started)
             finally:
                 bar.close()
             if total is not None and got != total:
@@ -256,7 +257,7 @@ def _gzip_file(src: Path, dst: Path) -> None:
 def _fetch(mirror: _Mirror, name: str, folder: Path, *, timeout: float, progress: bool) -> Path:
     """Fetch ``name`` from ``mirror`` into a verified temp file in ``folder``."""
     local = LOCAL_NAMES[name]
-    full, sample = _integrity.EXPECTED[name], _integrity.SAMPLE_EXPECTED[name]
+    full, sample = settings.EXPECTED[name], settings.SAMPLE_EXPECTED[name]
     limit = 2 * max(full.size, sample.size) + (1 << 20)
     tmp = _new_temp(folder, local)
     extra: Path | None = None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from amlhandson.exceptions import DataError
 
-from . import _integrity
+from . import _integrity, settings
 from ._common import REMOTE_NAMES
 from ._files import _new_temp, _replace
 from ._idx import _BadIdx
@@ -37,8 +37,8 @@ def _install_sample(name: str, target: Path, stamps: _integrity._Stamps) -> None
     try:
         try:
             tmp.write_bytes(_read_sample(name))
-            dig = _integrity._digest(tmp, _integrity.SAMPLE_EXPECTED[name].size + 1)
-            why = _integrity._mismatch(name, dig, _integrity.SAMPLE_EXPECTED[name])
+            dig = _integrity._digest(tmp, settings.SAMPLE_EXPECTED[name].size + 1)
+            why = _integrity._mismatch(name, dig, settings.SAMPLE_EXPECTED[name])
         except (OSError, _BadIdx) as exc:
             why = getattr(exc, "reason", str(exc))
         if why is not None:

@@ -10,7 +10,7 @@ import warnings
 from amlhandson.exceptions import DataError, DownloadError, UserErrorException
 
 from ..._display import display_path
-from . import _integrity, _mirrors
+from . import settings
 from ._common import NAMES, SPLITS
 from ._download import _download
 from ._location import data_dir
@@ -77,7 +77,7 @@ def cli_main(argv: list[str] | None = None, *, prog: str = "amlhandson data mnis
                 force=args.force,
                 progress=not args.no_progress,
                 allow_sample=not args.no_sample,
-                timeout=_mirrors.DEFAULT_TIMEOUT,
+                timeout=settings.DEFAULT_TIMEOUT,
             )
         except (DataError, DownloadError, UserErrorException, OSError) as exc:
             for w in caught:
@@ -94,14 +94,14 @@ def cli_main(argv: list[str] | None = None, *, prog: str = "amlhandson data mnis
         print(f"{name:<13} {display_path(paths[name])}  ({what})")
     if any(k == "sample" for k in kinds.values()):
         parts = [
-            f"{split} {_integrity.SAMPLE_EXPECTED[pair[0]].count:,} 枚"
+            f"{split} {settings.SAMPLE_EXPECTED[pair[0]].count:,} 枚"
             for split, pair in SPLITS.items()
             if kinds[pair[0]] == "sample"
         ]
         print(f"見本データ (sample: {', '.join(parts)}) です。完全なデータではありません。")
     else:
         print(
-            f"完全な MNIST です (train {_integrity.EXPECTED['train-images'].count:,} 枚 / "
-            f"test {_integrity.EXPECTED['test-images'].count:,} 枚、検証済み)。"
+            f"完全な MNIST です (train {settings.EXPECTED['train-images'].count:,} 枚 / "
+            f"test {settings.EXPECTED['test-images'].count:,} 枚、検証済み)。"
         )
     return 0

@@ -1,0 +1,136 @@
+"""Writing files so that a reader never sees half of one.
+
+Every write goes to a temporary file in the same folder (a name no other thread
+or process uses), is flushed to disk, and is then renamed over the target in
+one step. A crash leaves either the old file or the new one, plus at most a
+temporary file that :data:`TEMP_PREFIX` identifies.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "config.json"
+    >>> write_text(target, '{"a": 1}')
+    >>> target.read_text()
+    '{"a": 1}'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["TEMP_PREFIX", "temp_path", "replace", "writing", "write_bytes", "write_text",
+           "copy_file", "copy_stream"]
+
+#: Start of every temporary file name amlhandson writes.
+TEMP_PREFIX = ".amlhandson-tmp-"
+_CHUNK = 1 << 20
+
+
+def temp_path(target: Path) -> Path:
+    """A fresh temporary name beside ``target`` (unique across threads and processes).
+
+    Example:
+        >>> temp_path(Path("a/b.txt")).name.startswith(TEMP_PREFIX)
+        True
+    """
+    return target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}")
+
+
+def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """``os.replace``, retried briefly where Windows refuses while a reader has ``target`` open.
+
+    Example:
+        >>> replace(temp_path(target), target)  # doctest: +SKIP
+    """
+    for attempt in range(10):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if os.name != "nt" or attempt == 9:
+                raise
+            time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def writing(target: str | os.PathLike[str], mode: int | None = None) -> Iterator[IO[bytes]]:
+    """Open a binary file that replaces ``target`` when the ``with`` block ends normally.
+
+    On an exception (or Ctrl-C) the temporary file is removed and ``target`` is
+    left as it was. ``mode`` sets the permissions (e.g. ``0o600`` for secrets)
+    before any content is written.
+
+    Example:
+        >>> with writing(target) as fh:  # doctest: +SKIP
+        ...     fh.write(b"data")
+    """
+    target = Path(target)
+    tmp = temp_path(target)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                 0o666 if mode is None else mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_bytes(target: str | os.PathLike[str], data: bytes, mode: int | None = None) -> None:
+    """Replace ``target`` with ``data`` atomically.
+
+    Example:
+        >>> write_bytes(target, b"x")  # doctest: +SKIP
+    """
+    with writing(target, mode) as fh:
+        fh.write(data)
+
+
+def write_text(target: str | os.PathLike[str], text: str, mode: int | None = None) -> None:
+    """Replace ``target`` with ``text`` (UTF-8) atomically.
+
+    Example:
+        >>> write_text(target, "hello")  # doctest: +SKIP
+    """
+    write_bytes(target, text.encode("utf-8"), mode)
+
+
+def copy_stream(source: IO[Any], target: str | os.PathLike[str]) -> int:
+    """Copy a binary (or text) stream into ``target`` atomically, in chunks; return bytes.
+
+    Example:
+        >>> import io
+        >>> copy_stream(io.BytesIO(b"abc"), target)  # doctest: +SKIP
+        3
+    """
+    size = 0
+    with writing(target) as out:
+        while True:
+            chunk = source.read(_CHUNK)
+            if not chunk:
+                break
+            if isinstance(chunk, str):
+                chunk = chunk.encode("utf-8")
+            out.write(chunk)
+            size += len(chunk)
+    return size
+
+
+def copy_file(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> int:
+    """Copy a regular file into ``target`` atomically (never reads it whole); return bytes.
+
+    Example:
+        >>> copy_file("model.pkl", "outputs/model.pkl")  # doctest: +SKIP
+    """
+    with open(source, "rb") as src, writing(target) as out:
+        shutil.copyfileobj(src, out, _CHUNK)
+        return out.tell()
