@@ -128,6 +128,12 @@ def check_package(name: str, spec: str) -> Finding:
     module = _MODULES.get(name, name.replace("-", "_"))
     try:
         importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:  # the package's files are gone although its record remains
+            return Finding(name, "bad", f"見つかりません (No module named {module!r})",
+                           INSTALL_COMMAND)
+        return Finding(name, "bad", f"{version} ですが {exc.name!r} がなくて import できません",
+                       f"pip install --force-reinstall {name}")
     except Exception as exc:  # noqa: BLE001 - any import failure is the finding
         first = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
         return Finding(name, "bad", f"{version} ですが import できません ({first})",

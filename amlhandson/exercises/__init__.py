@@ -3,8 +3,9 @@
 A check cell calls one of these functions with what the learner wrote (a
 value, or an object they built: a run, a model, a service ...). It prints one
 line (✅ right, ❌ what is not right yet and a hint, ✏️ not answered yet),
-returns ``True``/``False`` and never raises on a learner's answer, so a
-notebook keeps running top to bottom.
+returns a :class:`Verdict` (true when right; it shows nothing as the cell's
+result) and never raises on a learner's answer, so a notebook keeps running
+top to bottom.
 
 - :func:`check`, :func:`check_choice`, :func:`check_that`: answers that are values.
   Reasonable forms of a right answer count (``"1"`` for 1, any case for words,
@@ -25,7 +26,7 @@ Example:
 
 from __future__ import annotations
 
-from ._feedback import NOT_ANSWERED, describe
+from ._feedback import NOT_ANSWERED, Verdict, describe
 from ._objects import check_classifier, check_model, check_run, check_service, check_workspace
 from ._values import check, check_choice, check_that
 
@@ -39,5 +40,6 @@ __all__ = [
     "check_service",
     "check_classifier",
     "describe",
+    "Verdict",
     "NOT_ANSWERED",
 ]

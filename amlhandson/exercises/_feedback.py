@@ -13,7 +13,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-__all__ = ["NOT_ANSWERED", "describe", "is_unanswered", "report"]
+__all__ = ["NOT_ANSWERED", "Verdict", "describe", "is_unanswered", "report"]
 
 #: What a check prints while the answer is still ``None``.
 NOT_ANSWERED = "✏️ まだ答えが入っていません。上のセルの None を書き換えて、もう一度実行してください。"
@@ -67,7 +67,41 @@ def describe(value: Any) -> str:
     return f"{name} のオブジェクト"
 
 
-def report(ok: bool, message: str) -> bool:
-    """Print ``message`` and return ``ok`` (what every check returns)."""
+class Verdict:
+    """What a check returns: true when the answer is right; shows nothing as a cell's result.
+
+    A check is usually the last line of its cell. Jupyter would show a returned
+    ``True`` under the feedback line (and a trailing ``;`` does not hide it when
+    a notebook runs without history, as under nbval); a verdict displays nothing
+    there, and is ``True``/``False`` everywhere else.
+
+    Example:
+        >>> Verdict(True), bool(Verdict(False)), Verdict(True) == True
+        (True, False, True)
+    """
+
+    __slots__ = ("ok",)
+
+    def __init__(self, ok: bool) -> None:
+        self.ok = bool(ok)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __eq__(self, other: object) -> bool:
+        return bool(other) == self.ok if isinstance(other, (bool, Verdict)) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.ok)
+
+    def __repr__(self) -> str:
+        return repr(self.ok)
+
+    def _ipython_display_(self) -> None:
+        """Nothing to show: the feedback line was printed already."""
+
+
+def report(ok: bool, message: str) -> Verdict:
+    """Print ``message`` and return the :class:`Verdict` (what every check returns)."""
     print(message)
-    return ok
+    return Verdict(ok)

@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._feedback import NOT_ANSWERED, describe, is_unanswered, report
+from ._feedback import NOT_ANSWERED, Verdict, describe, is_unanswered, report
 
 __all__ = ["check_workspace", "check_run", "check_model", "check_service", "check_classifier"]
 
@@ -32,12 +32,12 @@ def _kind_of(value: Any) -> str:
             "Run": "Run", "Model": "モデル (Model)"}.get(type(value).__name__, describe(value))
 
 
-def _wrong_object(value: Any, wanted: str, how: str) -> bool:
+def _wrong_object(value: Any, wanted: str, how: str) -> Verdict:
     return report(False, f"❌ {wanted} が入っていません (いま入っているのは{_kind_of(value)})。"
                          f"{how}")
 
 
-def check_workspace(ws: Any, *, name: str, resource_group: str, hint: str) -> bool:
+def check_workspace(ws: Any, *, name: str, resource_group: str, hint: str) -> Verdict:
     """Check that ``ws`` is the workspace ``name`` in ``resource_group``.
 
     Example:
@@ -83,7 +83,7 @@ def _metric_problem(name: str, found: dict[str, Any], want: Expectation) -> str 
 
 
 def check_run(run: Any, *, experiment: str | None = None, status: str = "Completed",
-              metrics: Mapping[str, Expectation] | None = None, hint: str) -> bool:
+              metrics: Mapping[str, Expectation] | None = None, hint: str) -> Verdict:
     """Check a run the learner made: its experiment, its status and its metrics.
 
     ``metrics`` maps a metric name to the expected value, to ``...`` (any
@@ -118,7 +118,7 @@ def check_run(run: Any, *, experiment: str | None = None, status: str = "Complet
 
 
 def check_model(model: Any, *, name: str, tags: Mapping[str, str] | None = None,
-                hint: str) -> bool:
+                hint: str) -> Verdict:
     """Check a registered model: its name, its tags, and that it is the latest version.
 
     Example:
@@ -147,7 +147,7 @@ def check_model(model: Any, *, name: str, tags: Mapping[str, str] | None = None,
 
 
 def check_service(service: Any, input_data: Any, judge: Callable[[Any], str | None], *,
-                  hint: str) -> bool:
+                  hint: str) -> Verdict:
     """Send ``input_data`` to the learner's service and judge its answer.
 
     ``judge(answer)`` returns ``None`` when the answer is right, else what is wrong.
@@ -183,7 +183,7 @@ def check_service(service: Any, input_data: Any, judge: Callable[[Any], str | No
 
 
 def check_classifier(model: Any, X: Any, y: Any, *, min_accuracy: float,
-                     require_converged: bool = False, hint: str) -> bool:
+                     require_converged: bool = False, hint: str) -> Verdict:
     """Check a fitted scikit-learn classifier: fitted, accurate enough, converged if asked.
 
     Example:

@@ -26,7 +26,7 @@ import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._feedback import NOT_ANSWERED, describe, is_unanswered, report
+from ._feedback import NOT_ANSWERED, Verdict, describe, is_unanswered, report
 
 __all__ = ["check", "check_choice", "check_that"]
 
@@ -111,7 +111,7 @@ def _equal(answer: Any, expected: Any, tolerance: float) -> tuple[bool, str]:
 
 
 def check(answer: Any, expected: Any, *, hint: str, tolerance: float = 1e-6,
-          accept: Iterable[Any] = (), success: str = "✅ 正解です!") -> bool:
+          accept: Iterable[Any] = (), success: str = "✅ 正解です!") -> Verdict:
     """Compare ``answer`` with ``expected`` (or any of ``accept``); print feedback. Never raises.
 
     ``None`` (or ``...``) counts as "not answered yet". Numbers may come as
@@ -146,7 +146,7 @@ def check(answer: Any, expected: Any, *, hint: str, tolerance: float = 1e-6,
 
 
 def check_choice(answer: Any, correct: str, *, choices: str = "ABCD", hint: str,
-                 success: str = "✅ 正解です!") -> bool:
+                 success: str = "✅ 正解です!") -> Verdict:
     """Check a multiple-choice answer: one letter of ``choices`` (any case, ``"(d)"`` too).
 
     Example:
@@ -174,7 +174,7 @@ def check_choice(answer: Any, correct: str, *, choices: str = "ABCD", hint: str,
 
 
 def check_that(answer: Any, predicate: Callable[[Any], bool], *, hint: str,
-               success: str = "✅ 正解です!") -> bool:
+               success: str = "✅ 正解です!") -> Verdict:
     """Like :func:`check`, for answers judged by ``predicate(answer)``.
 
     An error inside ``predicate`` means the answer has an unexpected form; the

@@ -256,7 +256,7 @@ answer_1 = None
 from amlhandson.exercises import check
 
 check(answer_1, "run", accept=["実行", "実行 (Run)"],
-      hint="experiment は何回分もの試行をまとめる入れ物でした。その中の 1 回分を何と呼んだでしょう?");
+      hint="experiment は何回分もの試行をまとめる入れ物でした。その中の 1 回分を何と呼んだでしょう?")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -283,7 +283,7 @@ answer_2 = None
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_2, "CBDA", hint="最初は作業を保存する場所を作ること、最後はモデルを公開することです。");
+check(answer_2, "CBDA", hint="最初は作業を保存する場所を作ること、最後はモデルを公開することです。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -308,7 +308,7 @@ answer_1 = "run"
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_1, "run", accept=["実行", "実行 (Run)"], hint="");
+check(answer_1, "run", accept=["実行", "実行 (Run)"], hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 1 回の学習・評価の記録は **実行 (Run)** です。Run は実験 (Experiment) の中にたまり、実験はワークスペースの中にあります。
@@ -319,7 +319,7 @@ answer_2 = "CBDA"
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_2, "CBDA", hint="");
+check(answer_2, "CBDA", hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 環境のセットアップ (C) → データの準備 (B) → 実験 (D) → デプロイ (A) の順です。

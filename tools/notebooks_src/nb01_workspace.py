@@ -233,7 +233,7 @@ my_ws = None
 from amlhandson.exercises import check_workspace
 
 check_workspace(my_ws, name="docs-ws", resource_group="docs-aml",
-                hint="Workspace.from_config(path=...) の path に、config.json のファイルの場所を文字列で渡します。");
+                hint="Workspace.from_config(path=...) の path に、config.json のファイルの場所を文字列で渡します。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -261,7 +261,7 @@ answer_2 = None
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_2, "workspace_name", hint="2 で表示した config.json の 3 つのキーを見返しましょう。");
+check(answer_2, "workspace_name", hint="2 で表示した config.json の 3 つのキーを見返しましょう。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -286,7 +286,7 @@ my_ws = Workspace.from_config(path=".azureml/config.json")
     ("code", r"""
 from amlhandson.exercises import check_workspace
 
-check_workspace(my_ws, name="docs-ws", resource_group="docs-aml", hint="");
+check_workspace(my_ws, name="docs-ws", resource_group="docs-aml", hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 `Found the config file in: .azureml/config.json` と表示され、`docs-ws` が開きます。
@@ -297,7 +297,7 @@ answer_2 = "workspace_name"
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_2, "workspace_name", hint="");
+check(answer_2, "workspace_name", hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 ほかの 2 つは `subscription_id` と `resource_group` です。この 3 つがそろうと、ワークスペースが 1 つに決まります。

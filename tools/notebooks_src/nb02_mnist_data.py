@@ -258,7 +258,7 @@ my_labels = None
     ("code", r"""
 from amlhandson.exercises import check
 
-check(my_labels, y_test, hint="load_data はラベルを (件数, 1) の形で返します。.reshape(-1) で 1 列にしましょう。");
+check(my_labels, y_test, hint="load_data はラベルを (件数, 1) の形で返します。.reshape(-1) で 1 列にしましょう。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -288,7 +288,7 @@ answer_2 = None
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_2, int((y_test == 7).sum()), hint="y_train ではなく y_test で数えます。7 と等しいところを数えましょう。");
+check(answer_2, int((y_test == 7).sum()), hint="y_train ではなく y_test で数えます。7 と等しいところを数えましょう。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -317,7 +317,7 @@ my_labels = load_data(os.path.join(data_folder, "test-labels.gz"), True).reshape
     ("code", r"""
 from amlhandson.exercises import check
 
-check(my_labels, y_test, hint="");
+check(my_labels, y_test, hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("code", r"""
 answer_2 = int((y_test == 7).sum())
@@ -326,7 +326,7 @@ print(answer_2)
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_2, int((y_test == 7).sum()), hint="");
+check(answer_2, int((y_test == 7).sum()), hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 フルセットなら 1,028 枚、見本なら約 100 枚です。

@@ -166,7 +166,7 @@ answer_1 = None
 from amlhandson.exercises import check
 
 check(answer_1, int(np.argmax(np.bincount(y_train, minlength=10))),
-      hint="train_counts の中で最大の値が、何番目 (= どの数字) にあるかを求めます。");
+      hint="train_counts の中で最大の値が、何番目 (= どの数字) にあるかを求めます。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -195,7 +195,7 @@ answer_2 = None
 from amlhandson.exercises import check
 
 check(answer_2, int(np.argmax(mean_images.sum(axis=(1, 2)))),
-      hint="mean_images は (10, 28, 28) の配列です。数字ごとに 28 × 28 の画素を足します。");
+      hint="mean_images は (10, 28, 28) の配列です。数字ごとに 28 × 28 の画素を足します。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -224,7 +224,7 @@ print(answer_1)
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_1, int(np.argmax(np.bincount(y_train, minlength=10))), hint="");
+check(answer_1, int(np.argmax(np.bincount(y_train, minlength=10))), hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 答えは 1 です (フルセットでは 6,742 枚)。1 は書くのが簡単なので、集めたデータにも多く含まれていたのでしょう。
@@ -237,7 +237,7 @@ print(answer_2)
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_2, int(np.argmax(mean_images.sum(axis=(1, 2)))), hint="");
+check(answer_2, int(np.argmax(mean_images.sum(axis=(1, 2)))), hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 答えは 0 です。大きな輪を描くので、画素をたくさん使います。いちばん少ないのは、細い線 1 本の 1 です (`np.argmin(ink)`)。

@@ -244,7 +244,7 @@ my_clf = None
 from amlhandson.exercises import check_classifier
 
 check_classifier(my_clf, X_test, y_test, min_accuracy=0.8, require_converged=True,
-                 hint="LogisticRegression() を作って、X_train[:2000] と y_train[:2000] で fit します。");
+                 hint="LogisticRegression() を作って、X_train[:2000] と y_train[:2000] で fit します。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -278,7 +278,7 @@ answer_2 = None
 from amlhandson.exercises import check
 
 check(answer_2, int(np.argmin(cm.diagonal() / cm.sum(axis=1))),
-      hint="正しく当てた枚数 (対角線) を、その数字の画像の枚数 (行の合計) で割ります。");
+      hint="正しく当てた枚数 (対角線) を、その数字の画像の枚数 (行の合計) で割ります。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -312,7 +312,7 @@ answer_3 = None
     ("code", r"""
 from amlhandson.exercises import check_choice
 
-check_choice(answer_3, "D", hint="警告は学習 (fit) の計算についてのものです。学習に関係しないのはどれでしょう?");
+check_choice(answer_3, "D", hint="警告は学習 (fit) の計算についてのものです。学習に関係しないのはどれでしょう?")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -338,10 +338,11 @@ print("反復の回数:", my_clf.n_iter_[0])
     ("code", r"""
 from amlhandson.exercises import check_classifier
 
-check_classifier(my_clf, X_test, y_test, min_accuracy=0.8, require_converged=True, hint="");
+check_classifier(my_clf, X_test, y_test, min_accuracy=0.8, require_converged=True, hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
-2,000 枚なら 100 回より前に収束することが多く、`max_iter` を増やさなくても通ります。`max_iter=1000` は念のための上限です。
+2,000 枚では、収束までの反復が 100 回前後で、既定の上限 (`max_iter=100`) ぎりぎりです。上限のままだと
+「反復が上限に達しています」と言われることがあるので、`max_iter` を増やします (`1000` は十分に大きい上限で、実際の反復は 100 回あまりです)。
 正解率は 0.87 前後で、60,000 枚で学習した `clf` (約 0.926) より低くなります。データが多いほど良いモデルになる、という例です。
 """, "solution"),
     ("code", r"""
@@ -352,7 +353,7 @@ answer_2 = int(np.argmin(per_digit))
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_2, int(np.argmin(cm.diagonal() / cm.sum(axis=1))), hint="");
+check(answer_2, int(np.argmin(cm.diagonal() / cm.sum(axis=1))), hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 全データで学習したモデルでは 5 (約 88%) がいちばん低く、8 が僅差で続きます。0 と 1 は 97% 以上当たります。
@@ -363,7 +364,7 @@ answer_3 = "D"
     ("code", r"""
 from amlhandson.exercises import check_choice
 
-check_choice(answer_3, "D", hint="");
+check_choice(answer_3, "D", hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 テストデータは学習 (`fit`) に使わないので、枚数を変えても収束には関係ありません。A、B、C はどれも学習の計算を変えるので、効果があります。

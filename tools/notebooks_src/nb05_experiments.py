@@ -385,7 +385,7 @@ from amlhandson.exercises import check_run
 
 check_run(my_run, experiment="my-first-experiment",
           metrics={"k": 2, "accuracy": lambda a: isinstance(a, float) and 0.5 < a <= 1.0},
-          hint="start_logging → log (k と accuracy) → complete の順です。3 の最初の Run のセルを見返しましょう。");
+          hint="start_logging → log (k と accuracy) → complete の順です。3 の最初の Run のセルを見返しましょう。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -421,7 +421,7 @@ answer_2 = None
 from amlhandson.exercises import check
 
 check(answer_2, min(trials, key=lambda values: values["accuracy"])["k"],
-      hint="「記録から最良の k を選ぶ」では、いちばん大きいものを選びました。今度はいちばん小さいものです。");
+      hint="「記録から最良の k を選ぶ」では、いちばん大きいものを選びました。今度はいちばん小さいものです。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -457,7 +457,7 @@ print(f"k=2, accuracy={accuracy2:.2%}")
 from amlhandson.exercises import check_run
 
 check_run(my_run, experiment="my-first-experiment",
-          metrics={"k": 2, "accuracy": lambda a: isinstance(a, float) and 0.5 < a <= 1.0}, hint="");
+          metrics={"k": 2, "accuracy": lambda a: isinstance(a, float) and 0.5 < a <= 1.0}, hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 `with exp.start_logging() as my_run:` と書くと、ブロックを抜けるときに自動で `complete()` されます (途中でエラーが起きたら Failed になります)。
@@ -471,7 +471,7 @@ print(answer_2)
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_2, min(trials, key=lambda values: values["accuracy"])["k"], hint="");
+check(answer_2, min(trials, key=lambda values: values["accuracy"])["k"], hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 k が大きいほど低くなる傾向がありますが、1,000 枚での比較なので、順番は少し前後します。

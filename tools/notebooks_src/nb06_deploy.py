@@ -469,7 +469,7 @@ my_model = None
 from amlhandson.exercises import check_model
 
 check_model(my_model, name="mnist-logreg", tags={"area": "mnist", "type": "logistic"},
-            hint="3 で sklearn_mnist を登録したセルと同じメソッドを使います。名前とタグだけが違います。");
+            hint="3 で sklearn_mnist を登録したセルと同じメソッドを使います。名前とタグだけが違います。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -541,7 +541,7 @@ def judge(answer):
 
 
 check_service(my_service, json.dumps({"data": X_test[:5].tolist()}), judge,
-              hint="score.py の init() と run() をまねします。確信度は predict_proba(data).max(axis=1) です。");
+              hint="score.py の init() と run() をまねします。確信度は predict_proba(data).max(axis=1) です。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -579,7 +579,7 @@ answer_3 = None
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_3, 415, hint="7 の「text/plain にして送る」セルで、HTTP のあとに表示された 3 桁の数字です。");
+check(answer_3, 415, hint="7 の「text/plain にして送る」セルで、HTTP のあとに表示された 3 桁の数字です。")
 """, "check"),
     ("markdown", r"""
 <details><summary>ヒント 1 (考え方)</summary>
@@ -606,7 +606,7 @@ print(my_model.id)
     ("code", r"""
 from amlhandson.exercises import check_model
 
-check_model(my_model, name="mnist-logreg", tags={"area": "mnist", "type": "logistic"}, hint="");
+check_model(my_model, name="mnist-logreg", tags={"area": "mnist", "type": "logistic"}, hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("code", r"""
 %%writefile deploy/score_confidence.py
@@ -639,7 +639,7 @@ print(my_service.run(json.dumps({"data": X_test[:3].tolist()})))
     ("code", r"""
 from amlhandson.exercises import check_service
 
-check_service(my_service, json.dumps({"data": X_test[:5].tolist()}), judge, hint="");
+check_service(my_service, json.dumps({"data": X_test[:5].tolist()}), judge, hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 確信度が低い画像 (たとえば 0.6 未満) は、モデルが迷っている画像です。そういう画像だけを人が見直す、という使い方ができます。
@@ -650,7 +650,7 @@ answer_3 = 415
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_3, 415, hint="");
+check(answer_3, 415, hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
 ## 11. 後片付け
