@@ -48,7 +48,7 @@ MIN_FREE_BYTES = 1_000_000_000
 #: The port JupyterLab tries first.
 JUPYTER_PORT = 8888
 #: Import names that differ from the distribution's name.
-_MODULES = {"scikit-learn": "sklearn", "pyyaml": "yaml"}
+_MODULES = {"scikit-learn": "sklearn", "pyyaml": "yaml", "python-dateutil": "dateutil"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ def _satisfies(version: str, spec: str) -> bool:
 def course_requirements() -> list[tuple[str, str]] | None:
     """``(distribution, version spec)`` of amlhandson and its ``course`` extra; ``None`` if absent.
 
+    Extras the ``course`` extra pulls in (``amlhandson[compute]``) are followed.
+
     Example:
         >>> ("numpy", ">=1.23") in (course_requirements() or [("numpy", ">=1.23")])
         True
@@ -96,14 +98,28 @@ def course_requirements() -> list[tuple[str, str]] | None:
         lines = metadata.requires("amlhandson") or []
     except metadata.PackageNotFoundError:
         return None
-    wanted = []
+    parsed = []
     for line in lines:
         requirement, _, marker = line.partition(";")
-        if marker and not re.search(r"""extra\s*==\s*["']course["']""", marker):
+        extra = re.search(r"""extra\s*==\s*["']([\w-]+)["']""", marker)
+        match = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(?:\[([^\]]*)\])?\s*(.*)", requirement)
+        if match:
+            parsed.append((extra.group(1) if extra else "", match.group(1).lower(),
+                           match.group(2) or "", match.group(3).strip().strip("()")))
+    wanted: list[tuple[str, str]] = []
+    extras, seen = ["", "course"], set()
+    while extras:
+        current = extras.pop(0)
+        if current in seen:
             continue
-        match = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(?:\[[^\]]*\])?\s*(.*)", requirement)
-        if match and match.group(1).lower() != "amlhandson":
-            wanted.append((match.group(1).lower(), match.group(2).strip().strip("()")))
+        seen.add(current)
+        for extra, name, inner, spec in parsed:
+            if extra != current:
+                continue
+            if name == "amlhandson":
+                extras += [e.strip() for e in inner.split(",") if e.strip()]
+            elif (name, spec) not in wanted:
+                wanted.append((name, spec))
     return wanted
 
 

@@ -45,6 +45,8 @@ __all__ = [
     "ModelNotFoundError",
     "WebserviceException",
     "ComputeTargetException",
+    "TrainingException",
+    "SnapshotException",
 ]
 
 
@@ -134,3 +136,14 @@ class WebserviceException(AmlHandsOnError, RuntimeError):
 
 class ComputeTargetException(AmlHandsOnError, LookupError):
     """A compute target does not exist or cannot be used (v1: ``ComputeTargetException``)."""
+
+
+class TrainingException(UserErrorException):
+    """A training configuration (HyperDrive, estimator, sampling, policy) cannot be used.
+
+    v1 raised ``TrainingException`` / ``AzureMLException`` for these.
+    """
+
+
+class SnapshotException(UserErrorException):
+    """The source directory of a submitted run cannot be snapshotted (too big, too many files)."""

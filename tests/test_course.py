@@ -3,8 +3,10 @@
 - the student edition runs top to bottom, stopping at nothing, with every check waiting
   for an answer;
 - the course run twice on one home gives runs with the same files and metrics both times
-  (nothing one notebook leaves behind is picked up by another notebook's runs), and every
-  worked solution passes its check;
+  (nothing one notebook leaves behind is picked up by another notebook's runs), every
+  worked solution passes its check, and every module the notebooks load comes from the
+  course install (the test install adds more, so this is what proves the course command
+  is enough);
 - nbval runs the notebooks in a copy and leaves nothing in ``notebooks/`` or the temp folder;
 - ``amlhandson course`` prints one short banner once JupyterLab answers;
 - MNIST is in one place whatever folder a command runs in;
@@ -55,14 +57,64 @@ def _fresh_home(tmp: Path) -> Path:
     return home
 
 
-def run_notebook(path: Path, cwd: Path) -> nbformat.NotebookNode:
-    """Execute the notebook at ``path`` with its kernel in ``cwd``; errors stay in the outputs."""
+#: Appended to a notebook to see which top-level modules its kernel loaded.
+_LOADED = "import sys as _s\nprint(sorted({_m.split('.')[0] for _m in _s.modules}))"
+
+
+def run_notebook(path: Path, cwd: Path, *, loaded: set[str] | None = None) -> nbformat.NotebookNode:
+    """Execute the notebook at ``path`` with its kernel in ``cwd``; errors stay in the outputs.
+
+    With ``loaded``, the names of the top-level modules the kernel loaded are added to it.
+    """
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    if loaded is not None:
+        nb.cells.append(nbformat.v4.new_code_cell(_LOADED))
     NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(cwd)}}).execute()
+    if loaded is not None:
+        import ast
+
+        loaded.update(ast.literal_eval(_printed(nb.cells.pop())))
     return nb
+
+
+def _course_install() -> set[str]:
+    """Distributions that ``pip install -e ".[course]"`` installs (normalised names)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, set[str]] = {}
+    todo = [("amlhandson", {"course"})]
+    while todo:
+        name, extras = todo.pop()
+        key = canonicalize_name(name)
+        if key in found and extras <= found[key]:
+            continue
+        found[key] = found.get(key, set()) | extras
+        try:
+            requirements = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for requirement in map(Requirement, requirements):
+            if requirement.marker is None or any(requirement.marker.evaluate({"extra": e})
+                                                 for e in extras):
+                todo.append((requirement.name, set(requirement.extras)))
+    return set(found)
+
+
+def _outside_the_course_install(modules: set[str]) -> dict[str, list[str]]:
+    from importlib import metadata
+
+    from packaging.utils import canonicalize_name
+
+    course = _course_install()
+    providers = metadata.packages_distributions()
+    return {m: providers[m] for m in sorted(modules) if m in providers
+            and not {canonicalize_name(d) for d in providers[m]} & course}
 
 
 def _errors(nb: nbformat.NotebookNode) -> list[str]:
@@ -121,9 +173,10 @@ def test_the_course_twice_on_one_home_gives_the_same_runs(course_env: Path) -> N
     home = _fresh_home(course_env)
     seen: set[str] = set()
     passes = []
+    loaded: set[str] = set()
     for _ in range(2):
         for path in COURSE:
-            nb = run_notebook(path, course)
+            nb = run_notebook(path, course, loaded=loaded)
             assert not _errors(nb), f"{path.name}: {_errors(nb)}"
             for cell in nb.cells:
                 if "solution" in _tags(cell) and "check" in _tags(cell):
@@ -136,6 +189,10 @@ def test_the_course_twice_on_one_home_gives_the_same_runs(course_env: Path) -> N
         "a run of 05 picked up a file that 06 left in outputs/"
     assert any("outputs/sklearn_mnist_model.pkl" in sig[2] for sig in first
                if sig[0] == "deploy-mnist")
+    # The test install adds tools and other extras; the notebooks must need none of them.
+    assert {"numpy", "sklearn", "matplotlib", "amlhandson"} <= loaded
+    assert _outside_the_course_install(loaded) == {}, \
+        "the notebooks load modules that pip install -e '.[course]' does not install"
 
 
 # -- nbval in a copy, nothing left behind ---------------------------------------------------------

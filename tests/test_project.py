@@ -21,7 +21,20 @@ def _name(requirement: str) -> tuple[str, str]:
 def test_environment_yml_agrees_with_pyproject() -> None:
     tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["course"]
+    extras = project["optional-dependencies"]
+
+    def expand(requirements: list[str]) -> list[str]:  # "amlhandson[compute]" -> its packages
+        result = []
+        for req in requirements:
+            name, spec = _name(req)
+            if name == "amlhandson":
+                for extra in spec.strip("[]").split(","):
+                    result += expand(extras[extra])
+            else:
+                result.append(req)
+        return result
+
+    wanted = project["dependencies"] + expand(extras["course"]) + expand(extras["serve"])
     expected = dict(_name(r) for r in wanted)
     conda: dict[str, str] = {}
     text = (REPO / "environment.yml").read_text()

@@ -12,7 +12,12 @@ and the widgets call the operations below and get typed records back
 ``store.metrics``      :class:`~amlhandson._store.metrics.MetricRepo`
 ``store.models``       :class:`~amlhandson._store.models.ModelRepo`
 ``store.services``     :class:`~amlhandson._store.services.ServiceRepo`
+``store.compute``      :class:`~amlhandson._store.compute.ComputeRepo` (compute targets)
 ``store.queue``        :class:`~amlhandson._store.queue.MetricQueue` (``run.log``'s buffer)
+``store.datastores``   :class:`~amlhandson._store.datastores.DatastoreRepo`
+``store.datasets``     :class:`~amlhandson._store.datasets.DatasetRepo` (and what runs read)
+``store.pipelines``    :class:`~amlhandson._store.pipelines.PipelineRepo` (and step results)
+``store.schedules``    :class:`~amlhandson._store.schedules.ScheduleRepo`
 =================  ============================================================
 
 Each group of tables is a :class:`~amlhandson._store._db.Component` with its own
@@ -34,8 +39,14 @@ import threading
 from pathlib import Path
 
 from ..exceptions import StoreCorruptError
+from . import datasets as _datasets
+from . import datastores as _datastores
+from . import pipelines as _pipelines
+from . import schedules as _schedules
 from ._db import Component, Database
 from ._schema import CORE
+from .compute import COMPONENT as COMPUTE
+from .compute import ComputeRepo
 from .metrics import EXTEND_KINDS, IMAGE, LIST, ROW, SCALAR, TABLE, MetricRepo
 from .models import ModelRepo
 from .queue import FLUSH_INTERVAL, HEARTBEAT_INTERVAL, MetricQueue
@@ -46,7 +57,8 @@ __all__ = ["Store", "COMPONENTS", "CORE", "Component", "FLUSH_INTERVAL", "HEARTB
            "TERMINAL", "SCALAR", "LIST", "ROW", "TABLE", "IMAGE", "EXTEND_KINDS", "DB_FILE"]
 
 #: Every component's tables, created or migrated when a workspace is opened.
-COMPONENTS: tuple[Component, ...] = (CORE,)
+COMPONENTS: tuple[Component, ...] = (CORE, _datastores.COMPONENT, _datasets.COMPONENT,
+                                     _pipelines.COMPONENT, _schedules.COMPONENT, COMPUTE)
 #: The database file inside a workspace folder.
 DB_FILE = "workspace.db"
 
@@ -71,6 +83,11 @@ class Store:
         self.metrics = MetricRepo(self.db)
         self.models = ModelRepo(self.db)
         self.services = ServiceRepo(self.db)
+        self.datastores = _datastores.DatastoreRepo(self.db)
+        self.datasets = _datasets.DatasetRepo(self.db)
+        self.pipelines = _pipelines.PipelineRepo(self.db)
+        self.schedules = _schedules.ScheduleRepo(self.db)
+        self.compute = ComputeRepo(self.db)
         self.queue = MetricQueue(self.metrics.write, name=f"-{self.root.name}")
 
     @classmethod

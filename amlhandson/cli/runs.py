@@ -89,6 +89,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     children = list(run.get_children())
     if children:
         print(f"  Children : {len(children)}")
+    if run.type == "hyperdrive":
+        _print_hyperdrive(run)
     for title, data in (("Tags", run.get_tags()), ("Properties", run.get_properties())):
         if data:
             print(f"{title}:")
@@ -104,6 +106,19 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"  {name}")
     print(f"Folder: {run.local_path}")
     return 0
+
+
+def _print_hyperdrive(run: Any) -> None:
+    """The trials of a HyperDrive parent, best first, with their parameters."""
+    name = (run.record.definition or {}).get("primary_metric_config", {}).get("name", "")
+    rows = []
+    for row in run.get_children_sorted_by_primary_metric():
+        params = json.loads(row["hyperparameters"] or "{}")
+        value = row["best_primary_metric"]
+        rows.append([row["run_id"], row["status"], "-" if value is None else f"{value:.6g}",
+                     " ".join(f"{k} {v}" for k, v in params.items())])
+    print(f"HyperDrive trials (best {name} first):")
+    print(text_table(["RUN ID", "STATUS", name.upper() or "METRIC", "PARAMETERS"], rows))
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -14,13 +14,15 @@ from .run import Run
 from .workspace import Workspace
 
 __all__ = ["Workspace", "Experiment", "Run", "RunStatus", "Model", "Environment",
-           "InferenceConfig"]
+           "InferenceConfig", "Datastore", "Dataset"]
 
 # Heavier parts load on first use, so ``import amlhandson`` stays light.
 _LAZY = {
     "Model": ("model", "Model"),
     "InferenceConfig": ("model", "InferenceConfig"),
     "Environment": ("environment", "Environment"),
+    "Datastore": ("datastore", "Datastore"),
+    "Dataset": ("dataset", "Dataset"),
 }
 
 

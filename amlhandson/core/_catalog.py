@@ -36,11 +36,24 @@ WHERE: dict[str, str] = {
     "Webservice": "amlhandson.core.webservice:Webservice",
     "deploy": "amlhandson.core.webservice.service:deploy",
     "package": "amlhandson.core.webservice._package:package",
+    "Datastore": "amlhandson.core.datastore:Datastore",
+    "Dataset": "amlhandson.core.dataset:Dataset",
+    "input_datasets_of": "amlhandson.core.dataset:input_datasets_of",
+    "PipelineRun": "amlhandson.pipeline.core.pipeline_run:PipelineRun",
+    "StepRun": "amlhandson.pipeline.core.step_run:StepRun",
+    "ComputeTarget": "amlhandson.core.compute:ComputeTarget",
+    "ScriptRun": "amlhandson.core.script_run:ScriptRun",
+    "HyperDriveRun": "amlhandson.train.hyperdrive.run:HyperDriveRun",
+    "script_context": "amlhandson.core._script_context:from_environment",
 }
 
 #: Run type (``run.type``) -> concept name in :data:`WHERE` of the class that represents it.
 RUN_TYPES: dict[str | None, str] = {
     None: "Run",
+    "azureml.PipelineRun": "PipelineRun",
+    "azureml.StepRun": "StepRun",
+    "azureml.scriptrun": "ScriptRun",
+    "hyperdrive": "HyperDriveRun",
 }
 
 _cache: dict[str, Any] = {}

@@ -179,6 +179,11 @@ class Run(RunMetrics, RunFiles):
         """
         if cls._context_run is not None:
             return cls._context_run
+        if os.environ.get("AMLHANDSON_RUN_PIPE"):  # a script submitted to a compute target
+            context = _catalog.resolve("script_context")()
+            if context is not None:
+                cls._context_run = context
+                return context
         run_id = os.environ.get("AMLHANDSON_RUN_ID")
         if run_id:  # a script started for an existing run (e.g. by experiment.submit)
             group, _, name = os.environ.get("AMLHANDSON_WORKSPACE", "").partition("/")
@@ -307,6 +312,16 @@ class Run(RunMetrics, RunFiles):
         return self._rec
 
     @property
+    def input_datasets(self) -> dict[str, Any]:
+        """The named inputs the run read, as the script got them (a path, or a dataset).
+
+        Example:
+            >>> Run.get_context().input_datasets["mnist"]  # doctest: +SKIP
+            '/home/me/.amlhandson/.../mnist'
+        """
+        return _catalog.resolve("input_datasets_of")(self)
+
+    @property
     def is_running_here(self) -> bool:
         """Whether this process runs the run (started it and has not finished it)."""
         return _lifecycle.is_tracked(self._store, self._pk)
@@ -377,7 +392,10 @@ class Run(RunMetrics, RunFiles):
             "startTimeUtc": _iso(rec.start_time),
             "properties": self.get_properties(),
             "tags": self.get_tags(),
-            "inputDatasets": [],
+            "inputDatasets": [
+                {"name": i.input_name, "dataset": i.dataset_name, "version": i.dataset_version,
+                 "mode": i.mode, "fingerprint": i.fingerprint}
+                for i in self._store.datasets.inputs_of(rec.run_id)],
             "outputDatasets": [],
             "logFiles": {n: str(self.local_path / n) for n in self.get_file_names()
                          if n.startswith(("logs/", "azureml-logs/"))},

@@ -336,9 +336,32 @@ class Workspace:
         return {m.name: m for m in _catalog.resolve("Model").list(self, latest=True)}
 
     @property
+    def datastores(self) -> dict[str, Any]:
+        """Every registered datastore, as ``{name: Datastore}``."""
+        return {d.name: d for d in _catalog.resolve("Datastore").list(self)}
+
+    def get_default_datastore(self) -> Any:
+        """The default datastore (``workspaceblobstore`` unless changed)."""
+        return _catalog.resolve("Datastore")(self)
+
+    def set_default_datastore(self, name: str) -> None:
+        """Make the datastore ``name`` the default one."""
+        _catalog.resolve("Datastore")(self, name).set_as_default()
+
+    @property
+    def datasets(self) -> dict[str, Any]:
+        """The latest version of every registered dataset, as ``{name: Dataset}``."""
+        return _catalog.resolve("Dataset").get_all(self)
+
+    @property
     def webservices(self) -> dict[str, Any]:
         """Every deployed web service of the workspace, as ``{name: Webservice}``."""
         return {s.name: s for s in _catalog.resolve("Webservice").list(self)}
+
+    @property
+    def compute_targets(self) -> dict[str, Any]:
+        """Every compute target of the workspace, as ``{name: ComputeTarget}`` ('local' is built in)."""
+        return {t.name: t for t in _catalog.resolve("ComputeTarget").list(self)}
 
 
 def _creation_lock(root: Path) -> Any:
