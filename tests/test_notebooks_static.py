@@ -234,6 +234,15 @@ class TestNotebook:
             if cell.cell_type == "code" and "nbval-check-output" in _tags(cell):
                 assert cell.outputs, f"{cell.id}: nbval-check-output のセルに比べる出力がありません"
 
+    def test_no_progress_bars_in_outputs(self, path: Path) -> None:
+        gen = _generator()
+        nb = _read(path)
+        models = gen._widget_models(nb)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                assert not gen._is_progress_bar(out, models), \
+                    f"{cell.id}: 進み具合のバーが保存されています (ウィジェットなしでは空の 0% に見えます)"
+
     def test_no_test_scaffolding_in_learner_cells(self, path: Path) -> None:
         for cell in _read(path).cells:
             for marker in ("NBVAL_", "AMLHANDSON_QUICK", "PYTEST_VALIDATE"):
@@ -401,3 +410,30 @@ def test_utils_load_data_says_when_label_flag_is_wrong(tmp_path: Path) -> None:
     _write_idx(tmp_path / "img.gz", 2051, (1, 28, 28), bytes(784))
     with pytest.raises(ValueError, match="label=False"):
         _utils().load_data(tmp_path / "img.gz", True)
+
+
+def test_generator_drops_progress_bars_and_their_widget_state() -> None:
+    gen = _generator()
+    nb = gen.build("99-demo", [("code", "download()"), ("code", "RunDetails(run)")])
+    state = {  # model ids are hex, as Jupyter's are
+        "ba": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_a1", "IPY_MODEL_a2"]}},
+        "a1": {"model_name": "FloatProgressModel", "state": {"value": 0}},
+        "a2": {"model_name": "HTMLModel", "state": {"value": "0%"}},
+        "cc": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_c1"]}},
+        "c1": {"model_name": "HTMLModel", "state": {"value": "<b>Run 1</b>"}},
+        "dd": {"model_name": "HTMLModel", "state": {}},
+    }
+    nb.metadata["widgets"] = {gen.WIDGET_STATE: {"state": state, "version_major": 2,
+                                                 "version_minor": 0}}
+
+    def view(model_id: str, text: str) -> nbformat.NotebookNode:
+        return nbformat.v4.new_output("display_data", data={
+            gen.WIDGET_VIEW: {"model_id": model_id, "version_major": 2, "version_minor": 0},
+            "text/plain": text})
+
+    nb.cells[0].outputs = [view("ba", "train-images.gz:   0%|          | 0/9.9M"),
+                           nbformat.v4.new_output("stream", name="stdout", text="ok\n")]
+    nb.cells[1].outputs = [view("cc", "Run 1 - Completed")]
+    assert gen.drop_progress_bars(nb) == 1
+    assert [o.output_type for o in nb.cells[0].outputs] == ["stream"]
+    assert sorted(gen._widget_models(nb)) == ["c1", "cc"]
