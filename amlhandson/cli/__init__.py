@@ -21,13 +21,13 @@ import sys
 from collections.abc import Sequence
 
 from ..exceptions import AmlHandsOnError
-from . import compute, course, data, datasets, doctor, runs, services, workspace
+from . import compat, compute, course, data, datasets, doctor, runs, services, workspace
 from ._locale import japanese_argparse
 
 __all__ = ["main", "build_parser", "GROUPS"]
 
 #: Command-group modules, in the order ``--help`` lists them.
-GROUPS = (workspace, runs, compute, data, datasets, services, course, doctor)
+GROUPS = (workspace, runs, compute, data, datasets, services, course, doctor, compat)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -39,10 +39,13 @@ WHERE: dict[str, str] = {
     "Datastore": "amlhandson.core.datastore:Datastore",
     "Dataset": "amlhandson.core.dataset:Dataset",
     "input_datasets_of": "amlhandson.core.dataset:input_datasets_of",
+    "compat_from_env": "amlhandson.compat:install_from_env",
     "PipelineRun": "amlhandson.pipeline.core.pipeline_run:PipelineRun",
     "StepRun": "amlhandson.pipeline.core.step_run:StepRun",
     "ComputeTarget": "amlhandson.core.compute:ComputeTarget",
     "ScriptRun": "amlhandson.core.script_run:ScriptRun",
+    "ScriptRunConfig": "amlhandson.core.script_run_config:ScriptRunConfig",
+    "RunConfiguration": "amlhandson.core.runconfig:RunConfiguration",
     "HyperDriveRun": "amlhandson.train.hyperdrive.run:HyperDriveRun",
     "script_context": "amlhandson.core._script_context:from_environment",
 }

@@ -85,7 +85,7 @@ class ScriptRun(Run):
         spec = {"run_id": run.id, "experiment": experiment.name, "script": definition["script"],
                 "arguments": definition["arguments"], "snapshot": snap.data,
                 "packages": environment_packages(env),
-                "env": dict(env.environment_variables),
+                "env": {**env.environment_variables, **_forwarded_environ()},
                 "timeout": config.run_config.max_run_duration_seconds}
         execution = _execution.Execution(run, spec, runtime, on_metric=on_metric,
                                          on_done=on_done)
@@ -171,3 +171,12 @@ def _print_new(path: Path, offset: int) -> int:
         sys.stdout.write(data.decode("utf-8", "replace"))
         sys.stdout.flush()
     return offset + len(data)
+
+
+#: Variables of this process that a script must see even on workers started earlier.
+FORWARDED = ("AMLHANDSON_COMPAT",)
+
+
+def _forwarded_environ() -> dict[str, str]:
+    """The settings a script inherits from the notebook (the azureml compatibility layer)."""
+    return {name: os.environ[name] for name in FORWARDED if os.environ.get(name)}
