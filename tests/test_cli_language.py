@@ -26,7 +26,8 @@ def _commands() -> list[list[str]]:
                     if isinstance(inner, argparse._SubParsersAction):
                         found.extend([name, leaf] for leaf in inner.choices)
     found += [["services", "list"], ["services", "logs"], ["services", "stop"]]
-    return found
+    # "compat run SCRIPT ARGS" hands every argument (--help too) to the user's script.
+    return [c for c in found if c != ["compat", "run"]]
 
 
 def _exit_code(argv: list[str]) -> int:
