@@ -91,6 +91,7 @@ def test_course_prepares_the_sample_offline(tmp_path: Path, monkeypatch: pytest.
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "00-overview.ipynb").write_text("{}")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AMLHANDSON_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("AMLHANDSON_MNIST_NO_PUBLIC", "1")
     monkeypatch.delenv("AMLHANDSON_MNIST_MIRROR", raising=False)
     assert main(["course", "--no-lab"]) == 0
@@ -103,5 +104,11 @@ def test_course_prepares_the_sample_offline(tmp_path: Path, monkeypatch: pytest.
 
     assert (mnist.data_dir() / "train-images.gz").is_file()  # where the notebooks read it
     assert not (tmp_path / "notebooks" / "data").exists()
-    assert main(["course", "--no-lab", "-v"]) == 0  # -v: the full explanation
-    assert "AMLHANDSON_MNIST_MIRROR" in capsys.readouterr().err
+    # the next start does not try the mirrors again (an offline room would wait each time)
+    assert main(["course", "--no-lab"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "見本 (sample" in captured.out
+    # with a classroom mirror set, it tries again (and -v explains every mirror tried)
+    monkeypatch.setenv("AMLHANDSON_MNIST_MIRROR", str(tmp_path / "no-such-mirror"))
+    assert main(["course", "--no-lab", "-v"]) == 0
+    assert "no-such-mirror" in capsys.readouterr().err

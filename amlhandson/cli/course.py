@@ -35,9 +35,18 @@ START_TIMEOUT = 90.0
 
 
 def _prepare_mnist(verbose: bool) -> str:
-    """Fetch MNIST into the one course folder; print warnings briefly; return its status."""
+    """Fetch MNIST into the one course folder; print warnings briefly; return its status.
+
+    The full set is kept as it is. The sample is kept too unless a classroom mirror
+    is set (``AMLHANDSON_MNIST_MIRROR``): trying the internet again at every start
+    would only make an offline classroom wait. ``amlhandson data mnist --mirror``
+    replaces it whenever a mirror is at hand.
+    """
     from ..datasets import mnist
 
+    found = mnist.status()
+    if found.kind == "full" or (found.kind == "sample" and not os.environ.get(mnist.ENV_MIRROR)):
+        return str(found)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", mnist.MnistWarning)
         mnist.download()
