@@ -60,7 +60,7 @@ def test_doctor_on_a_good_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     kind = _prepare_mnist(tmp_path / "home", monkeypatch)
     proc = run_doctor(tmp_path / "home")
     assert proc.returncode == 0, proc.stdout
-    for item in ("Python", "numpy", "waitress", "scikit-learn", "JupyterLab", "ウィジェット拡張",
+    for item in ("Python", "numpy", "uvicorn", "scikit-learn", "JupyterLab", "ウィジェット拡張",
                  "ポート", "ディスクの空き", "書き込み"):
         assert _line(proc.stdout, item).startswith("OK"), item
     mnist_line = _line(proc.stdout, "MNIST")
@@ -72,10 +72,10 @@ def test_doctor_on_a_good_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_doctor_names_a_missing_package_and_the_install_command(tmp_path: Path) -> None:
-    proc = run_doctor(tmp_path / "home", hide_module(tmp_path / "hide", "waitress"))
+    proc = run_doctor(tmp_path / "home", hide_module(tmp_path / "hide", "uvicorn"))
     assert proc.returncode == 1
-    line = _line(proc.stdout, "waitress")
-    assert line.startswith("NG") and "No module named 'waitress'" in line
+    line = _line(proc.stdout, "uvicorn")
+    assert line.startswith("NG") and "No module named 'uvicorn'" in line
     assert line.rstrip().endswith(INSTALL_COMMAND)
     assert "NG が" in proc.stdout and "もう一度 amlhandson doctor" in proc.stdout
 
@@ -105,14 +105,14 @@ def test_package_checks() -> None:
     missing = doctor.check_package("no-such-package-amlhandson", "")
     assert missing.level == "bad" and missing.fix == INSTALL_COMMAND
     wanted = dict(doctor.course_requirements() or [])
-    assert {"waitress", "jupyterlab", "scikit-learn", "numpy"} <= set(wanted)
+    assert {"uvicorn", "jupyterlab", "scikit-learn", "numpy"} <= set(wanted)
     assert wanted["jupyterlab"] == ">=4.1"
     assert "pytest" not in wanted and "nbval" not in wanted  # test tools are not course needs
 
 
 def test_render_and_exit_code() -> None:
     findings = [Finding("Python", "ok", "3.11"), Finding("MNIST", "warn", "見本", "amlhandson data mnist"),
-                Finding("waitress", "bad", "見つかりません", INSTALL_COMMAND)]
+                Finding("uvicorn", "bad", "見つかりません", INSTALL_COMMAND)]
     text = doctor.render(findings)
     assert text.splitlines()[0].split() == ["状態", "項目", "結果", "直し方"]
     assert "NG が 1 件あります" in text and doctor.exit_code(findings) == 1
@@ -136,7 +136,7 @@ def test_deploy_without_the_server_library_names_it_and_the_install_command(
     from amlhandson.core.webservice import LocalWebservice
     from amlhandson.exceptions import WebserviceException
 
-    hidden = hide_module(tmp_path / "hide", "waitress")
+    hidden = hide_module(tmp_path / "hide", "uvicorn")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         p for p in (str(hidden), os.environ.get("PYTHONPATH")) if p))
     (tmp_path / "m.pkl").write_bytes(b"x")
@@ -149,7 +149,7 @@ def test_deploy_without_the_server_library_names_it_and_the_install_command(
         with pytest.raises(WebserviceException) as caught:
             service.wait_for_deployment()
         message = str(caught.value)
-        assert "No module named 'waitress'" in message
+        assert "No module named 'uvicorn'" in message
         assert 'pip install -e ".[course]"' in message
         assert "再起動" not in message  # not the "killed process / restarted PC" explanation
     finally:

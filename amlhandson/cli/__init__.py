@@ -10,6 +10,7 @@ Example (in a shell)::
     amlhandson runs list -e my-first-experiment
     amlhandson runs show <run id>
     amlhandson data mnist --mirror http://192.168.0.10:8000/
+    amlhandson studio --port 8765
     amlhandson course
     amlhandson doctor
 """
@@ -21,13 +22,13 @@ import sys
 from collections.abc import Sequence
 
 from ..exceptions import AmlHandsOnError
-from . import compat, compute, course, data, datasets, doctor, runs, services, workspace
+from . import compat, compute, course, data, datasets, doctor, runs, services, studio, workspace
 from ._locale import japanese_argparse
 
 __all__ = ["main", "build_parser", "GROUPS"]
 
 #: Command-group modules, in the order ``--help`` lists them.
-GROUPS = (workspace, runs, compute, data, datasets, services, course, doctor, compat)
+GROUPS = (workspace, runs, compute, data, datasets, services, studio, course, doctor, compat)
 
 
 def build_parser() -> argparse.ArgumentParser:

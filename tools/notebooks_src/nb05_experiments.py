@@ -360,6 +360,19 @@ print(f"logistic regression: accuracy={lr_accuracy:.2%}")
 `--metrics accuracy,Best_k` のように書くと表示するメトリックを選べます)。
 """),
     ("markdown", r"""
+## 7. Studio (ポータル) で Run を比べる
+
+2019 年のハンズオンでは、記録した Run を **Azure portal** の実験のページで見比べました。このコースでは **AML Studio (ローカル版)** で同じことができます。
+JupyterLab の Launcher の **AML Studio** カードか、次のセルのリンクで `my-first-experiment` の Run の一覧を開きましょう。
+
+- 列の見出し (例: `accuracy`) をクリックすると、その値で並べ替えられます。状態・タグ・メトリックの範囲 (例: `accuracy:0.95:`) で絞り込めます。
+- Run の番号をクリックすると、その Run のメトリック、グラフ、子 Run、ファイルとログが表示されます。実行中の Run は自動で更新されます。
+- 左のチェックボックスで Run を 2 つ以上選んで「比較」を押すと、メトリックを横に並べ、グラフを重ねて比べられます。
+"""),
+    ("code", r"""
+%aml_studio -e my-first-experiment
+"""),
+    ("markdown", r"""
 ## 演習
 
 演習のセルを書き換えて実行し、すぐ下のチェックのセルを実行します。詰まったらヒントを 1 つずつ開きましょう。
@@ -487,6 +500,7 @@ k が大きいほど低くなる傾向がありますが、1,000 枚での比較
   `Best_k` と `accuracy` を記録しました。
 - `RunDetails(run).show()` で、実行中の Run が更新されていく様子を見ました。子 Run のタブには、k ごとの正解率のグラフも描かれます。
 - Run の比較は、表 (`get_children()` から作った HTML の表、`%aml_runs`) とグラフで行いました。
+- ポータルの画面にあたる **AML Studio** (`%aml_studio -e 実験名`) では、Run を並べ替え・絞り込み・比較できます。
 - `%%aml_run` マジックを使うと、セル 1 つを手軽に Run として記録できます。
 
 2019 年の Azure では、このあと同じ学習を Azure の計算機 (リモートのコンピューティング先) で実行し、

@@ -214,7 +214,7 @@ with open("deploy/myenv.yml", encoding="utf-8") as f:
   `azureml-defaults` を書き忘れると、サービスが「No module named 'flask'」で止まりました。
 - このコースでは、サービスは **いま動いている Python** (このノートブックと同じパッケージ) で動きます。環境ファイルは、
   10 で Docker イメージ用のファイルを書き出すときに使われます。`azureml-defaults` は必要ありません。
-  (サービスのサーバーに使うパッケージ `waitress` は、コースのインストール `pip install -e ".[course]"` で入ります。
+  (サービスのサーバーに使うパッケージ `uvicorn` は、コースのインストール `pip install -e ".[course]"` で入ります。
   入っていなければ、デプロイのときにそう表示されます。)
 """),
     ("code", r"""
@@ -451,6 +451,21 @@ with open("deploy/imagefiles/Dockerfile", encoding="utf-8") as f:
 - `README.md`: ビルドと起動のコマンド (`docker build -t sklearn-mnist-package .` → `docker run -p 6789:5001 sklearn-mnist-package`)
 """),
     ("markdown", r"""
+## 11. Studio (ポータル) でモデルとエンドポイントを見る
+
+2019 年のハンズオンでは、登録したモデルとデプロイしたサービスを Azure portal の「モデル」「デプロイ」の画面で確認しました。
+**AML Studio (ローカル版)** では、次のページで同じことができます (JupyterLab の Launcher の **AML Studio** カードか、下のリンク)。
+
+- **モデル**: バージョン、タグ、ハッシュ (SHA-256)、どの Run から登録したか。ファイルのダウンロードもできます。
+- **エンドポイント**: サービスの状態、スコアリング URI、swagger、ログ。**テスト** 欄に `{"data": [[...784 個の数...]]}` のような JSON を入れて
+  「送信」を押すと、`service.run(...)` と同じようにサービスを呼び出して答えを表示します。
+"""),
+    ("code", r"""
+%load_ext amlhandson
+%aml_studio -p endpoints
+%aml_studio -p models
+"""),
+    ("markdown", r"""
 ## 演習
 
 演習のセルを書き換えて実行し、すぐ下のチェックのセルを実行します。詰まったらヒントを 1 つずつ開きましょう。
@@ -653,7 +668,7 @@ from amlhandson.exercises import check
 check(answer_3, 415, hint="")
 """, ("solution", "check", "nbval-check-output")),
     ("markdown", r"""
-## 11. 後片付け
+## 12. 後片付け
 
 使い終わったサービスは削除します。2019 年の ACI では、削除しないと料金がかかり続けました。このコースではお金はかかりませんが、
 サービスのプロセスがパソコンのメモリを使い続けるので、`service.delete()` で止めましょう。
@@ -685,6 +700,7 @@ print("残っているサービス:", len(ws.webservices))
   サービスの予測の正解率は、ノートブックの中のモデルと同じでした。
 - `init()` が失敗すると、`wait_for_deployment` がエラーの場所と理由を表示します。`service.get_logs()` でログを読み、
   直したら `service.reload()` で起動し直します。使い終わったら `service.delete()` で止めます。
+- 登録したモデルとサービスは **AML Studio** のモデル・エンドポイントのページでも確認でき、テスト欄からサービスを呼び出せます。
 
 ## 次へ
 
