@@ -1,7 +1,8 @@
 """The course as learners and instructors meet it: whole passes through the notebooks.
 
 - the student edition runs top to bottom, stopping at nothing, with every check waiting
-  for an answer;
+  for an answer, and every exercise answered wrongly (a wrong value, a wrong type) gets
+  one line of feedback and no error;
 - the course run twice on one home gives runs with the same files and metrics both times
   (nothing one notebook leaves behind is picked up by another notebook's runs), every
   worked solution passes its check; the kernels see only what ``pip install -e
@@ -153,18 +154,54 @@ def course_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+#: Answers every exercise gets after its check, in the student edition: a word and a number,
+#: so each exercise sees a wrong value and a value of the wrong type.
+WRONG_ANSWERS = ('"zzz"', "12345")
+
+
+def _with_wrong_answers(path: Path) -> int:
+    """After each check cell, answer the exercise wrongly twice and check again; then reset.
+
+    Returns how many probes were added. The probes are tagged ``probe``.
+    """
+    nb = nbformat.read(path, as_version=4)
+    cells, names, probes = [], [], 0
+    for cell in nb.cells:
+        cells.append(cell)
+        if "exercise" in _tags(cell):
+            names += re.findall(r"^(\w+) = None\b", cell.source, re.M)
+        elif "check" in _tags(cell) and names:
+            for wrong in WRONG_ANSWERS:
+                setting = "\n".join(f"{name} = {wrong}" for name in names)
+                probe = nbformat.v4.new_code_cell(f"{setting}\n{cell.source}")
+                probe.metadata["tags"] = ["probe"]
+                cells.append(probe)
+                probes += 1
+            cells.append(nbformat.v4.new_code_cell("\n".join(f"{n} = None" for n in names)))
+            names = []
+    nb.cells = cells
+    nbformat.write(nb, path)
+    return probes
+
+
 def test_student_edition_runs_up_to_every_exercise(course_env: Path) -> None:
     written = make_student_edition(NOTEBOOKS, course_env / "student")
     assert [p.name for p in written] == [p.name for p in COURSE]
     assert (course_env / "student" / "config.json").is_file()
     _fresh_home(course_env)
     for path in written:
+        assert _with_wrong_answers(path) >= 2, path.name
         nb = run_notebook(path, path.parent)
         assert not _errors(nb), f"{path.name}: {_errors(nb)}"
         checks = [c for c in nb.cells if "check" in _tags(c)]
         assert checks and not any("solution" in _tags(c) for c in nb.cells)
         for cell in checks:
             assert NOT_ANSWERED in _printed(cell), f"{path.name} {cell.id}: {_printed(cell)!r}"
+        # every exercise answered with a wrong value and a wrong type: one line saying so
+        for cell in nb.cells:
+            if "probe" in _tags(cell):
+                said = _printed(cell)
+                assert said.startswith("❌") and said.count("\n") == 1, f"{path.name}: {said!r}"
 
 
 def _runs_signature(home: Path, seen: set[str]) -> Counter:
