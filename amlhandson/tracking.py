@@ -492,6 +492,8 @@ class RunsTable:
     total: int
     columns: list[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
+    #: Columns where some run logged several values: the table shows the last one.
+    last_of: list[str] = field(default_factory=list)
 
     _BASE = ("number", "id", "name", "status", "duration")
 
@@ -503,7 +505,8 @@ class RunsTable:
         has_tags = any(r["tags"] for r in self.rows)
         has_params = any(r.get("parameters") for r in self.rows)
         head = ["Run", "Id", "Name", "Status", "Duration"] + (["Tags"] if has_tags else [])
-        head += (["Parameters"] if has_params else []) + self.columns
+        head += (["Parameters"] if has_params else [])
+        head += [f"{c} (last)" if c in self.last_of else c for c in self.columns]
         body = []
         for r in self.rows:
             short = f"└ …{r['id'][r['id'].rfind('_'):]}" if r.get("trial") else r["id"][:8] + "…"
@@ -584,7 +587,9 @@ def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> 
     total = store.runs.count(experiment_record.pk, top_level=True)
     rows: list[dict[str, Any]] = []
     columns: list[str] = []
+    last_of: list[str] = []
     now = time.time()
+
     def row(run: Any, **extra: Any) -> dict[str, Any]:
         kinds = store.metrics.kinds(run.record.pk)
         values = run.get_metrics()
@@ -596,6 +601,8 @@ def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> 
                     if not value:
                         continue
                     value = value[-1]
+                    if metric not in last_of:
+                        last_of.append(metric)
                 metrics[metric] = value
                 if metric not in columns:
                     columns.append(metric)
@@ -617,8 +624,9 @@ def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> 
                           if k not in _HYPERDRIVE_TAGS and not k.startswith(f"{run.id}_")}
         rows.append(parent)
         for child in itertools.islice(run.get_children(), MAX_TRIALS_SHOWN):
-            rows.append(row(child, parameters=params.get(child.id, {}), trial=True, tags={}))
-    return RunsTable(experiment=name, total=total, columns=columns, rows=rows)
+            rows.append(row(child, parameters=params.get(child.id, {}), trial=True, tags={},
+                            name=""))
+    return RunsTable(experiment=name, total=total, columns=columns, rows=rows, last_of=last_of)
 
 
 @dataclass

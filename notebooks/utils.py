@@ -1,11 +1,16 @@
 """MNIST の gzip ファイルを NumPy の配列として読む関数 (2019 年のハンズオンの utils.py).
 
 ハンズオンでは、この関数を utils.py というファイルに保存し、ノートブックから
-``from utils import load_data`` で読み込みました。このコースでも同じ使い方ができます::
+``from utils import load_data`` で読み込みました。このコースでも同じ使い方ができます
+(MNIST の置き場所は ``mnist.data_dir()``、ふつうは ``~/.amlhandson/datasets/mnist``)::
 
+    import os
+    from amlhandson.datasets import mnist
     from utils import load_data
-    X_train = load_data("data/train-images.gz", False) / 255.0
-    y_train = load_data("data/train-labels.gz", True).reshape(-1)
+
+    data_folder = mnist.data_dir()
+    X_train = load_data(os.path.join(data_folder, "train-images.gz"), False) / 255.0
+    y_train = load_data(os.path.join(data_folder, "train-labels.gz"), True).reshape(-1)
 
 MNIST のファイル (IDX 形式) の中身は次のとおりです。数値はすべて 4 バイトの
 ビッグエンディアン (大きい桁が先) の整数です。
@@ -19,7 +24,7 @@ MNIST のファイル (IDX 形式) の中身は次のとおりです。数値は
 読みやすいように、最小限の形で書いています。
 
 Example:
-    >>> X = load_data("data/train-images.gz", False)  # doctest: +SKIP
+    >>> X = load_data(os.path.join(data_folder, "train-images.gz"), False)  # doctest: +SKIP
     >>> X.shape, X.dtype  # doctest: +SKIP
     ((60000, 784), dtype('uint8'))
 """
@@ -39,7 +44,7 @@ def load_data(filename, label=False):
     """MNIST の gzip ファイルを 1 つ読み、NumPy の配列で返します。
 
     Args:
-        filename: ``data/train-images.gz`` のようなファイルのパス。
+        filename: ``train-images.gz`` などのファイルのパス。
         label: 画像ファイルなら ``False``、ラベルファイルなら ``True``。
 
     Returns:

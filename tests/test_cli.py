@@ -66,7 +66,7 @@ def test_workspace_delete(ws: Workspace, capsys: pytest.CaptureFixture[str]) -> 
 def test_course_command_without_notebooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main(["course", "--no-lab"]) == 2
+    assert main(["course", "--no-lab", "--notebooks", str(tmp_path)]) == 2
     assert "--notebooks" in capsys.readouterr().err
 
 
@@ -91,11 +91,24 @@ def test_course_prepares_the_sample_offline(tmp_path: Path, monkeypatch: pytest.
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "00-overview.ipynb").write_text("{}")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AMLHANDSON_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("AMLHANDSON_MNIST_NO_PUBLIC", "1")
     monkeypatch.delenv("AMLHANDSON_MNIST_MIRROR", raising=False)
     assert main(["course", "--no-lab"]) == 0
     captured = capsys.readouterr()
-    assert "バンドル版サンプル" in captured.out
-    assert captured.err.startswith("注意: ") and "AMLHANDSON_MNIST_MIRROR" in captured.err
-    assert "cli.py:" not in captured.err
-    assert (tmp_path / "notebooks" / "data" / "train-images.gz").is_file()
+    assert "見本 (sample" in captured.out and "$AMLHANDSON_HOME/datasets/mnist" in captured.out
+    # one short notice, not the list of every mirror tried
+    assert captured.err.startswith("注意: ") and len(captured.err.splitlines()) == 1
+    assert "amlhandson data mnist --mirror" in captured.err and "cli.py:" not in captured.err
+    from amlhandson.datasets import mnist
+
+    assert (mnist.data_dir() / "train-images.gz").is_file()  # where the notebooks read it
+    assert not (tmp_path / "notebooks" / "data").exists()
+    # the next start does not try the mirrors again (an offline room would wait each time)
+    assert main(["course", "--no-lab"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "見本 (sample" in captured.out
+    # with a classroom mirror set, it tries again (and -v explains every mirror tried)
+    monkeypatch.setenv("AMLHANDSON_MNIST_MIRROR", str(tmp_path / "no-such-mirror"))
+    assert main(["course", "--no-lab", "-v"]) == 0
+    assert "no-such-mirror" in capsys.readouterr().err

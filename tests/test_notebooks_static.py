@@ -25,7 +25,7 @@ NOTEBOOKS = REPO / "notebooks"
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
 NAME_RULE = re.compile(r"^(\d{2})-[a-z0-9]+(-[a-z0-9]+)*\.ipynb$")
 REQUIRED_HEADINGS = ("学習の目的", "所要時間", "演習", "まとめ")
-CHECK_CALL = re.compile(r"\bcheck(_that)?\(")
+CHECK_CALL = re.compile(r"\bcheck(_\w+)?\(")
 IMAGE_MD = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 IMAGE_HTML = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
 LINK_MD = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?\s*\)")
@@ -47,6 +47,56 @@ def _markdown(nb: nbformat.NotebookNode) -> str:
 
 def _check_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     return [c for c in nb.cells if c.cell_type == "code" and CHECK_CALL.search(c.source)]
+
+
+def _tags(cell: nbformat.NotebookNode) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _printed(cell: nbformat.NotebookNode) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", []))
+
+
+def _significant(line: str) -> bool:
+    """A solution line that gives something away (not a comment, import, print or magic)."""
+    text = line.strip()
+    return bool(text) and not text.startswith(("#", "import ", "from ", "print(", "%%", "%"))
+
+
+def _exercise_groups(nb: nbformat.NotebookNode) -> list[dict]:
+    """The exercises in order: their cells, check, hints, and the matching solution cells.
+
+    An exercise is one or more ``exercise`` cells, then a ``check`` cell, then ``hint``
+    markdown (each ``<details>`` block is one step). The solutions come later, in the
+    same order, each ending with a ``check`` cell tagged ``solution``.
+    """
+    groups: list[dict] = []
+    current: dict | None = None
+    solutions: list[dict] = []
+    pending: list[nbformat.NotebookNode] = []
+    for cell in nb.cells:
+        tags = _tags(cell)
+        if "solution" in tags:
+            if "check" in tags:
+                solutions.append({"cells": pending, "check": cell})
+                pending = []
+            elif cell.cell_type == "code":
+                pending.append(cell)
+            continue
+        if "exercise" in tags:
+            if current is None or current["check"] is not None:
+                current = {"exercise": [], "check": None, "hints": []}
+                groups.append(current)
+            current["exercise"].append(cell)
+        elif "check" in tags and current is not None:
+            current["check"] = cell
+        elif "hint" in tags and current is not None:
+            current["hints"].extend(re.findall(r"<details>.*?</details>", cell.source, re.S))
+    for group, solution in zip(groups, solutions + [None] * len(groups)):
+        group["hints"] = [nbformat.v4.new_markdown_cell(h) for h in group["hints"]]
+        group["solution"] = solution["cells"] if solution else []
+        group["solution_check"] = solution["check"] if solution else None
+    return groups
 
 
 def test_there_are_notebooks_with_consecutive_numbers() -> None:
@@ -118,45 +168,97 @@ class TestNotebook:
     def test_exercises_have_checks_importing_exercises(self, path: Path) -> None:
         nb = _read(path)
         checks = _check_cells(nb)
-        assert checks, "演習のチェック セル (check / check_that を呼ぶセル) がありません"
+        assert checks, "演習のチェック セル (check / check_* を呼ぶセル) がありません"
         for cell in checks:
             assert "from amlhandson.exercises import" in cell.source, \
                 f"{cell.id}: チェック セルで amlhandson.exercises を import してください"
+            assert "check" in _tags(cell), f"{cell.id}: チェック セルには check のタグを付けてください"
         index = {id(c): i for i, c in enumerate(nb.cells)}
         for cell in checks:
             before = [c for c in nb.cells[: index[id(cell)]] if c.cell_type == "markdown"]
             assert any("演習" in c.source for c in before), f"{cell.id}: 演習の説明より前にあります"
 
-    def test_exercises_are_committed_unsolved_with_a_worked_answer(self, path: Path) -> None:
+    def test_each_exercise_has_cell_check_hints_and_a_later_solution(self, path: Path) -> None:
+        groups = _exercise_groups(_read(path))
+        assert groups, "演習 (exercise のタグのセル) がありません"
+        for group in groups:
+            first = group["exercise"][0].id
+            assert group["check"] is not None, f"{first}: 演習のあとにチェックのセルがありません"
+            assert len(group["hints"]) >= 2, \
+                f"{first}: ヒントは <details> で 2 段階以上 (考え方 → 書き出し) にしてください"
+            assert group["solution"], f"{first}: 解答例のセル (solution のタグ) がありません"
+            assert group["solution_check"] is not None, f"{first}: 解答例のあとのチェックがありません"
         nb = _read(path)
-        for cell in _check_cells(nb):
-            printed = "".join(o.get("text", "") for o in cell.get("outputs", []))
-            assert "まだ答えが入っていません" in printed, \
-                f"{cell.id}: 演習は未回答 (answer = None) のまま実行した出力を保存してください"
-        answers = re.findall(r"^(answer\w*) = None\b", "\n".join(c.source for c in nb.cells), re.M)
-        assert answers, "演習の答えのセル (answer_N = None) がありません"
-        text = _markdown(nb)
-        assert text.count("<summary>解答例</summary>") >= len(_check_cells(nb)), \
-            "演習ごとに <details><summary>解答例</summary> を付けてください"
+        roles = [(i, _tags(c)) for i, c in enumerate(nb.cells)]
+        last_task = max(i for i, t in roles if {"exercise", "check", "hint"} & set(t)
+                        and "solution" not in t)
+        first_solution = min(i for i, t in roles if "solution" in t)
+        assert first_solution > last_task, "解答例は演習とヒントより後ろ (演習の節の最後) に置いてください"
+
+    def test_exercises_are_committed_unsolved_and_solutions_pass(self, path: Path) -> None:
+        from amlhandson.exercises import NOT_ANSWERED
+
+        for group in _exercise_groups(_read(path)):
+            printed = _printed(group["check"])
+            assert NOT_ANSWERED in printed, \
+                f"{group['check'].id}: 演習は未回答 (None) のまま実行した出力を保存してください: {printed!r}"
+            solved = group["solution_check"]
+            assert "✅" in _printed(solved), f"{solved.id}: 解答例でチェックが通っていません"
+            assert "nbval-check-output" in _tags(solved), \
+                f"{solved.id}: 解答例のチェックは nbval-check-output で出力を比べてください"
+
+    def test_hints_do_not_give_the_whole_answer(self, path: Path) -> None:
+        for group in _exercise_groups(_read(path)):
+            hints = "\n".join(h.source for h in group["hints"])
+            lines = {line.strip() for cell in group["solution"] for line in cell.source.splitlines()
+                     if _significant(line)}
+            assert lines, f"{group['exercise'][0].id}: 解答例にコードがありません"
+            assert not all(line in hints for line in lines), \
+                f"{group['exercise'][0].id}: ヒントに解答がそのまま入っています: {sorted(lines)}"
 
     def test_nothing_depends_on_an_exercise_answer(self, path: Path) -> None:
         nb = _read(path)
-        names = set(re.findall(r"^(answer\w*) = None\b",
-                               "\n".join(c.source for c in nb.cells), re.M))
-        assert names
+        names = set()
         for cell in nb.cells:
-            if cell.cell_type != "code" or CHECK_CALL.search(cell.source):
+            if "exercise" in _tags(cell):
+                names.update(re.findall(r"^(\w+) = None\b", cell.source, re.M))
+        for cell in nb.cells:
+            if cell.cell_type != "code" or {"exercise", "check", "solution"} & set(_tags(cell)):
                 continue
             for name in names:
-                if re.search(rf"^{name} = None\b", cell.source, re.M):
-                    continue
                 assert not re.search(rf"\b{name}\b", cell.source), \
-                    f"{cell.id}: 演習の答え {name} を使っています"
+                    f"{cell.id}: 演習の答え {name} を使っています (答えなしでも動くようにします)"
 
     def test_checked_cells_have_stored_outputs(self, path: Path) -> None:
         for cell in _read(path).cells:
-            if cell.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" in cell.source:
-                assert cell.outputs, f"{cell.id}: NBVAL_CHECK_OUTPUT のセルに比べる出力がありません"
+            if cell.cell_type == "code" and "nbval-check-output" in _tags(cell):
+                assert cell.outputs, f"{cell.id}: nbval-check-output のセルに比べる出力がありません"
+
+    def test_no_progress_bars_in_outputs(self, path: Path) -> None:
+        gen = _generator()
+        nb = _read(path)
+        models = gen._widget_models(nb)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                assert not gen._is_progress_bar(out, models), \
+                    f"{cell.id}: 進み具合のバーが保存されています (ウィジェットなしでは空の 0% に見えます)"
+
+    def test_no_test_scaffolding_in_learner_cells(self, path: Path) -> None:
+        for cell in _read(path).cells:
+            for marker in ("NBVAL_", "AMLHANDSON_QUICK", "PYTEST_VALIDATE"):
+                assert marker not in cell.source, \
+                    f"{cell.id}: テスト用の {marker} はセルのタグ (nbval-*) にしてください"
+
+    def test_student_edition_keeps_checks_and_drops_solutions(self, path: Path) -> None:
+        from amlhandson._course import student_notebook
+
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        student = student_notebook(raw)
+        tags = [c.get("metadata", {}).get("tags", []) for c in student["cells"]]
+        assert not any("solution" in t for t in tags)
+        checks = [t for t in tags if "check" in t]
+        assert len(checks) == len(_exercise_groups(_read(path)))
+        nbformat.validate(nbformat.from_dict(student))
 
     def test_points_to_the_next_notebook(self, path: Path) -> None:
         text = _markdown(_read(path))
@@ -308,3 +410,30 @@ def test_utils_load_data_says_when_label_flag_is_wrong(tmp_path: Path) -> None:
     _write_idx(tmp_path / "img.gz", 2051, (1, 28, 28), bytes(784))
     with pytest.raises(ValueError, match="label=False"):
         _utils().load_data(tmp_path / "img.gz", True)
+
+
+def test_generator_drops_progress_bars_and_their_widget_state() -> None:
+    gen = _generator()
+    nb = gen.build("99-demo", [("code", "download()"), ("code", "RunDetails(run)")])
+    state = {  # model ids are hex, as Jupyter's are
+        "ba": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_a1", "IPY_MODEL_a2"]}},
+        "a1": {"model_name": "FloatProgressModel", "state": {"value": 0}},
+        "a2": {"model_name": "HTMLModel", "state": {"value": "0%"}},
+        "cc": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_c1"]}},
+        "c1": {"model_name": "HTMLModel", "state": {"value": "<b>Run 1</b>"}},
+        "dd": {"model_name": "HTMLModel", "state": {}},
+    }
+    nb.metadata["widgets"] = {gen.WIDGET_STATE: {"state": state, "version_major": 2,
+                                                 "version_minor": 0}}
+
+    def view(model_id: str, text: str) -> nbformat.NotebookNode:
+        return nbformat.v4.new_output("display_data", data={
+            gen.WIDGET_VIEW: {"model_id": model_id, "version_major": 2, "version_minor": 0},
+            "text/plain": text})
+
+    nb.cells[0].outputs = [view("ba", "train-images.gz:   0%|          | 0/9.9M"),
+                           nbformat.v4.new_output("stream", name="stdout", text="ok\n")]
+    nb.cells[1].outputs = [view("cc", "Run 1 - Completed")]
+    assert gen.drop_progress_bars(nb) == 1
+    assert [o.output_type for o in nb.cells[0].outputs] == ["stream"]
+    assert sorted(gen._widget_models(nb)) == ["c1", "cc"]

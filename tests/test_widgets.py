@@ -336,3 +336,48 @@ def test_images_over_the_budget_are_listed_not_embedded(ws, monkeypatch):
     page = _summary.images_html(data, run.local_path)
     assert "data:image/png" not in page and "<code>tiny.png</code>" in page
     assert "<code>tiny.png</code>" in _summary.images_html(data, None)
+
+
+def _knn_search(ws: Workspace) -> Run:
+    parent = Experiment(ws, "knn").start_logging()
+    for k, acc in ((5, 0.962), (1, 0.968), (3, 0.969)):  # children out of k order on purpose
+        with parent.child_run(f"k={k}") as child:
+            child.log("k", k)
+            child.log("accuracy", acc)
+    parent.complete()
+    return parent
+
+
+def test_child_chart_is_accuracy_against_k_sorted_by_k(ws):
+    html = _summary.children_html(_summary.collect(_knn_search(ws)))
+    titles = re.findall(r'aria-label="([^"]+)"', html)
+    assert titles == ["accuracy vs k"]  # no chart of k against the child's number
+    svg = html[html.index("<svg"):]
+    ticks = re.findall(r'fill="#666">(\d+)</text>', svg)
+    assert ticks[-3:] == ["1", "3", "5"]
+
+
+def test_child_chart_without_a_parameter_goes_child_by_child(ws):
+    parent = Experiment(ws, "plain").start_logging()
+    for acc in (0.9, 0.9, 0.95):  # same value twice: not a parameter
+        with parent.child_run("trial") as child:
+            child.log("accuracy", acc)
+    parent.complete()
+    html = _summary.children_html(_summary.collect(parent))
+    assert re.findall(r'aria-label="([^"]+)"', html) == ["accuracy (child runs)"]
+
+
+def test_header_links_to_the_studio_only_when_one_runs(ws, tmp_path, monkeypatch):
+    import os
+
+    from amlhandson.studio import links
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    run = Experiment(ws, "linked").start_logging()
+    run.complete()
+    assert "AML Studio" not in RunDetails(run).widget.children[0].value
+    links.write_marker(os.getpid())
+    (tmp_path / "runtime" / f"jpserver-{os.getpid()}.json").write_text(
+        json.dumps({"url": "http://127.0.0.1:8888/", "token": "t"}))
+    header = RunDetails(run).widget.children[0].value
+    assert "AML Studio で開く" in header and 'href="/studio/ws/docs-aml/docs-ws/' in header

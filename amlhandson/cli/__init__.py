@@ -12,6 +12,7 @@ Example (in a shell)::
     amlhandson data mnist --mirror http://192.168.0.10:8000/
     amlhandson studio --port 8765
     amlhandson course
+    amlhandson doctor
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import sys
 from collections.abc import Sequence
 
 from ..exceptions import AmlHandsOnError
-from . import compat, compute, course, data, datasets, runs, services, studio, workspace
+from . import compat, compute, course, data, datasets, doctor, runs, services, studio, workspace
+from ._locale import japanese_argparse
 
 __all__ = ["main", "build_parser", "GROUPS"]
 
 #: Command-group modules, in the order ``--help`` lists them.
-GROUPS = (workspace, runs, compute, data, datasets, services, studio, course, compat)
+GROUPS = (workspace, runs, compute, data, datasets, services, studio, course, doctor, compat)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="amlhandson",
         description="Azure ML v1 ハンズオン (オフライン版): ワークスペース、Run、データ、サービス、コース。",
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action="version", version=_version(),
+                        help="バージョンを表示して終了する")
     sub = parser.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.register(sub)
@@ -67,14 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for group in GROUPS:
         delegated.update(getattr(group, "DELEGATED", {}))
     match = next((p for p in delegated if tuple(argv[: len(p)]) == p), None)
-    if match is not None:
-        func = delegated[match]
-        args = argparse.Namespace(rest=argv[len(match):])
-    else:
-        args = build_parser().parse_args(argv)
-        func = args.func
     try:
-        return int(func(args) or 0)
+        with japanese_argparse():  # --help and usage errors in Japanese, like every message
+            if match is not None:
+                return int(delegated[match](argparse.Namespace(rest=argv[len(match):])) or 0)
+            args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
     except AmlHandsOnError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
         return 1

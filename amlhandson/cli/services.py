@@ -31,30 +31,30 @@ __all__ = ["services_cli", "register", "DELEGATED"]
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amlhandson services",
-                                     description="deployed web services (list, show, stop, logs)")
+                                     description="デプロイした Web サービス (一覧・詳細・ログ・停止)")
 
     def where(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", default=None, help="config.json or a folder to search from")
-        p.add_argument("-w", "--workspace", default=None, help="workspace name")
-        p.add_argument("-g", "--resource-group", default=None, help="resource group")
+        p.add_argument("--config", default=None, help="config.json またはそれを探し始めるフォルダー")
+        p.add_argument("-w", "--workspace", default=None, help="ワークスペース名 (config.json の代わりに)")
+        p.add_argument("-g", "--resource-group", default=None, help="リソースグループ名")
         p.add_argument("--all", dest="all_workspaces", action="store_true",
-                       help="every workspace on this machine")
+                       help="このマシンのすべてのワークスペース")
 
     sub = parser.add_subparsers(dest="action", required=True)
-    p = sub.add_parser("list", help="services and their state")
+    p = sub.add_parser("list", help="サービスとその状態の一覧")
     where(p)
-    p = sub.add_parser("show", help="one service: state, restarts, last exit, error")
+    p = sub.add_parser("show", help="1 つのサービスの状態・再起動の回数・最後の終了・エラー")
     where(p)
-    p.add_argument("name")
-    p = sub.add_parser("logs", help="the last lines of a service's log")
+    p.add_argument("name", help="サービス名")
+    p = sub.add_parser("logs", help="サービスのログの最後の数行")
     where(p)
-    p.add_argument("name")
-    p.add_argument("-n", "--lines", type=int, default=100)
-    p = sub.add_parser("stop", help="stop and remove services (= service.delete())")
+    p.add_argument("name", help="サービス名")
+    p.add_argument("-n", "--lines", type=int, default=100, help="表示する行数 (既定 100)")
+    p = sub.add_parser("stop", help="サービスを止めて削除する (= service.delete())")
     where(p)
-    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("names", nargs="*", metavar="NAME", help="止めるサービス名")
     p.add_argument("--all-services", action="store_true",
-                   help="stop every service of the selected workspace(s)")
+                   help="選んだワークスペースのサービスをすべて止める")
     return parser
 
 

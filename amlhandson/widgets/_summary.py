@@ -429,8 +429,68 @@ def _children_columns(children: list[dict[str, Any]]) -> tuple[list[str], list[s
     return tags, metrics
 
 
+def _number(value: Any) -> float | None:
+    """``value`` as a finite number (numeric strings too, as tags are strings), else ``None``."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _parameter(children: list[dict[str, Any]], tags: list[str],
+               metrics: list[str]) -> tuple[str, list[float]] | None:
+    """The hyperparameter the child runs vary, as ``(name, value per child)``, if there is one.
+
+    A tag, or an integer-valued metric (``k`` of a kNN search), that every child
+    has as a number and whose values all differ. Tags come first: HyperDrive and
+    hand-made searches put the parameter there.
+    """
+    if len(children) < 2:
+        return None
+    for name, source, whole in [(t, "tags", False) for t in tags] + \
+            [(m, "metrics", True) for m in metrics]:
+        values = [_number(c[source].get(name)) for c in children]
+        if any(v is None for v in values) or len(set(values)) != len(values):
+            continue
+        if whole and not all(float(v).is_integer() for v in values):
+            continue
+        return name, [float(v) for v in values]
+    return None
+
+
+def _children_charts(children: list[dict[str, Any]], tags: list[str],
+                     metrics: list[str]) -> list[str]:
+    """One chart per numeric metric across the children: against the parameter when known."""
+    param = _parameter(children, tags, metrics)
+    if param is None:
+        labels = [c["name"] for c in children]
+        return [line_chart([c["metrics"].get(m) for c in children], f"{m} (child runs)",
+                           x_labels=labels)
+                for m in metrics
+                if len(numeric_points([c["metrics"].get(m) for c in children])) > 1]
+    name, xs = param
+    order = sorted(range(len(children)), key=lambda i: xs[i])
+    labels = [format_value(int(xs[i]) if xs[i].is_integer() else xs[i], 10) for i in order]
+    charts = []
+    for m in metrics:
+        if m == name:
+            continue
+        values = [children[i]["metrics"].get(m) for i in order]
+        if len(numeric_points(values)) > 1:
+            charts.append(line_chart(values, f"{m} vs {name}", x_labels=labels))
+    return charts
+
+
 def children_html(data: dict[str, Any]) -> str:
-    """A table of the child runs with their tags and last metric values, plus charts across them."""
+    """A table of the child runs with their tags and last metric values, plus charts across them.
+
+    The charts show each metric against the parameter the children vary (for a
+    kNN search, accuracy against k, sorted by k), or child by child when no
+    such parameter is found.
+    """
     children = data["children"]
     if not children:
         return _note("子 Run はありません (run.child_run() や HyperDrive で作られます)。")
@@ -443,12 +503,7 @@ def children_html(data: dict[str, Any]) -> str:
     parts = [_table(head, rows)]
     if data["children_total"] > len(children):
         parts.append(_note(f"… {data['children_total']} 個中 {len(children)} 個を表示しています。"))
-    labels = [c["name"] for c in children]
-    charts = []
-    for m in metrics:
-        values = [c["metrics"].get(m) for c in children]
-        if len(children) > 1 and len(numeric_points(values)) > 1:
-            charts.append(line_chart(values, f"{m} (child runs)", x_labels=labels))
+    charts = _children_charts(children, tags, metrics)
     if charts:
         parts.append(f'<div style="display:flex;flex-wrap:wrap;gap:4px">{"".join(charts)}</div>')
     return f'<div style="{_FONT}">{"".join(parts)}</div>'

@@ -23,6 +23,7 @@ import threading
 from typing import Any
 
 from ..exceptions import UserErrorException
+from ..studio import links
 from . import _hyperdrive, _summary
 
 __all__ = ["RunDetails", "WIDGET_MIME"]
@@ -113,12 +114,20 @@ class RunDetails:
             import ipywidgets as w
         except ImportError:
             return None
-        self._header = w.HTML(value=_summary.header_html(data))
+        self._header = w.HTML(value=self._header_html(data))
         self._panes = {key: w.HTML(value="") for key in _PANES}
         self._tab = w.Tab(children=[self._panes[k] for k in _PANES], titles=_titles(data))
         self._root = w.VBox([self._header, self._tab])
         self._root.add_class("amlhandson-run-details")
         return self._root
+
+    def _header_html(self, data: dict[str, Any]) -> str:
+        """The header, with a link to the run's page in AML Studio when a studio runs."""
+        link = links.StudioLink(links.run_path(self.run), "AML Studio で開く")
+        studio = ""
+        if link.server is not None:
+            studio = f'<div style="margin:2px 0">{link._repr_html_()}</div>'
+        return _summary.header_html(data) + studio
 
     def _pane_html(self, key: str, data: dict[str, Any]) -> str:
         if key == "metrics":
@@ -140,7 +149,7 @@ class RunDetails:
         self.refresh_count += 1
         if self._root is None:
             return
-        values = [(self._header, _summary.header_html(data))]
+        values = [(self._header, self._header_html(data))]
         values += [(self._panes[k], self._pane_html(k, data)) for k in _PANES]
         for widget, value in values:
             if widget.value != value:

@@ -28,6 +28,17 @@ CELLS = [
 ## 所要時間
 
 約 15 分 (読むのが中心です。時間のかかるセルはありません。どのセルも 1 秒以内に終わります)
+
+## このコースのもとになった教材
+
+2019 年のハンズオンは、Microsoft Learn の次の 2 つのモジュールをもとに作られていました (ハンズオンの資料の APPENDIX より)。
+このコースの 00〜05 の説明も、この 2 つとハンズオンの資料に沿っています。
+
+- [Azure Machine Learning service の概要](https://docs.microsoft.com/ja-jp/learn/modules/intro-to-azure-machine-learning-service/)
+- [Azure Machine Learning service を使用したローカル ML モデルのトレーニング](https://docs.microsoft.com/ja-jp/learn/modules/train-local-model-with-azure-mls/2-simple-log-regression-model)
+
+ハンズオンの資料にない内容 (たとえば 06 のデプロイの手順や、当時の SDK の細かいふるまい) は、当時の Azure Machine Learning SDK v1 の
+公式チュートリアルとドキュメントをもとにしています。それぞれの場所で、どこから来た内容かを書いています。
 """),
     ("markdown", r"""
 ## 0. ノートブックの使い方
@@ -187,7 +198,7 @@ flowchart TB
 | ワークスペース | Azure 上のリソース (ストレージ アカウントなども一緒に作られる) | このパソコンのフォルダー `~/.amlhandson/workspaces/<リソース グループ>/<名前>/` |
 | 実験・実行 | Azure の実行履歴に保存 | ワークスペースのフォルダーの中のデータベース (`workspace.db`) とファイル |
 | コンピューティング先 | Azure の仮想マシンやクラスター | このパソコン自身 |
-| データストア | Azure Blob / File ストレージ | このパソコンのフォルダー (MNIST は `notebooks/data/` に置きます) |
+| データストア | Azure Blob / File ストレージ | このパソコンのフォルダー (MNIST は `~/.amlhandson/datasets/mnist/` に置きます) |
 | イメージ・Web サービス | Docker イメージを ACI や AKS で実行 | このパソコンの中 (`127.0.0.1`) で動く Web サービス |
 | IoT モジュール | IoT Edge デバイス上のコンテナー | このコースでは扱いません (考え方だけ) |
 """),
@@ -222,68 +233,98 @@ SDK には、ステップを順番に実行したり並列に実行したりす�
     ("markdown", r"""
 ## 演習
 
-各ノートブックの終わりには演習があります。答えのセルの `None` を書き換えて実行し、そのすぐ下の **チェックのセル** を実行してください。
-正解なら ✅、違っていれば ❌ と一緒にヒントが表示されます。答えに迷ったら、その下の「解答例」を開いて確かめましょう。
+各ノートブックの終わりには演習があります。進め方はどのノートブックでも同じです。
+
+1. **演習のセル** (`None` や `...` のところ) を書き換えて実行します。
+2. すぐ下の **チェックのセル** を実行すると、正解なら ✅、違っていれば ❌ と、何が違うかとヒントが表示されます。
+   まだ書き換えていなければ ✏️ と表示されます。
+3. 詰まったら **ヒント** を 1 つずつ開きます。最初のヒントは考え方、次のヒントは書き出しです。
+4. 解答例は、演習の節の最後の「演習の解答例」にあります (受講者版のノートブックには入っていません)。
+
+このノートブックにはコードを書く演習はまだありません。用語のクイズで、答え方とチェックのしかたに慣れましょう。
 
 ### 演習 1: 用語クイズ
 
 MNIST で、ある設定のモデルを 1 回学習させ、その正解率を記録しました。この「1 回分の記録」を service では何と呼ぶでしょう?
-`"workspace"`, `"experiment"`, `"run"`, `"compute target"` の中から選び、次のセルの `None` を書き換えて実行してください。
+`"workspace"`, `"experiment"`, `"run"`, `"compute target"` の中から選び、**文字列** で答えてください (引用符 `"` で囲みます)。
 """),
     ("code", r"""
-# 演習 1: 答えを文字列で入れてください (例: answer_1 = "workspace")
+# 演習 1: None を答えの文字列に書き換えてください (例: answer_1 = "workspace")
 answer_1 = None
-"""),
+""", "exercise"),
     ("code", r"""
-from amlhandson.exercises import check_that
+from amlhandson.exercises import check
 
-check_that(
-    answer_1,
-    lambda a: a.strip().lower() == "run",
-    hint="experiment は何回分もの試行をまとめる入れ物でした。その中の 1 回分を何と呼んだでしょう?",
-);
-"""),
+check(answer_1, "run", accept=["実行", "実行 (Run)"],
+      hint="experiment は何回分もの試行をまとめる入れ物でした。その中の 1 回分を何と呼んだでしょう?")
+""", "check"),
     ("markdown", r"""
-<details><summary>解答例</summary>
+<details><summary>ヒント 1 (考え方)</summary>
 
-```python
-answer_1 = "run"
-```
-
-1 回の学習・評価の記録は **実行 (Run)** です。Run は実験 (Experiment) の中にたまり、実験はワークスペースの中にあります。
+「3. service の主な構成要素」の図で、実験 (Experiment) の枠の中に並んでいたものを思い出しましょう。
 
 </details>
+<details><summary>ヒント 2 (答え方)</summary>
 
+答えは 4 つの候補のどれか 1 つを、引用符で囲んで書きます: `answer_1 = "..."`
+
+</details>
+""", "hint"),
+    ("markdown", r"""
 ### 演習 2: プロセスの順番
 
 データサイエンスのプロセスの 4 つの段階を、正しい順に並べてください。
-A = デプロイ、B = データの準備、C = 環境のセットアップ、D = 実験 として、`"ABCD"` のような 4 文字の文字列で答えます。
+A = デプロイ、B = データの準備、C = 環境のセットアップ、D = 実験 として、`"ABCD"` のような 4 文字の **文字列** で答えます。
 """),
     ("code", r"""
 # 演習 2: 4 文字で順番を入れてください (例: answer_2 = "ABCD")
 answer_2 = None
-"""),
+""", "exercise"),
     ("code", r"""
-from amlhandson.exercises import check_that
+from amlhandson.exercises import check
 
-check_that(
-    answer_2,
-    lambda a: a.replace(" ", "").upper() == "CBDA",
-    hint="最初は作業を保存する場所を作ること、最後はモデルを公開することです。",
-);
-"""),
+check(answer_2, "CBDA", hint="最初は作業を保存する場所を作ること、最後はモデルを公開することです。")
+""", "check"),
     ("markdown", r"""
-<details><summary>解答例</summary>
+<details><summary>ヒント 1 (考え方)</summary>
 
-```python
-answer_2 = "CBDA"
-```
-
-環境のセットアップ (C) → データの準備 (B) → 実験 (D) → デプロイ (A) の順です。
-実験で精度が足りなければ、データの準備に戻ってやり直すこともあります。
+「2. データサイエンスのプロセスと service」の図を、左から右へたどりましょう。
 
 </details>
-"""),
+<details><summary>ヒント 2 (書き出し)</summary>
+
+最初は C (環境のセットアップ) です: `answer_2 = "C..."`
+
+</details>
+""", "hint"),
+    ("markdown", r"""
+## 演習の解答例
+
+自分で解いてから見ましょう。解答例のセルを実行すると、上の演習の答えが解答例で上書きされます。
+""", "solution"),
+    ("code", r"""
+answer_1 = "run"
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check
+
+check(answer_1, "run", accept=["実行", "実行 (Run)"], hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
+1 回の学習・評価の記録は **実行 (Run)** です。Run は実験 (Experiment) の中にたまり、実験はワークスペースの中にあります。
+""", "solution"),
+    ("code", r"""
+answer_2 = "CBDA"
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check
+
+check(answer_2, "CBDA", hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
+環境のセットアップ (C) → データの準備 (B) → 実験 (D) → デプロイ (A) の順です。
+実験で精度が足りなければ、データの準備に戻ってやり直すこともあります。
+""", "solution"),
     ("markdown", r"""
 ## まとめ
 

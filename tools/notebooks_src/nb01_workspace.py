@@ -58,14 +58,12 @@ ws = Workspace.create(
 `ws` が、作ったワークスペースを表すオブジェクトです。セルの最後に変数名だけを書くと、中身が表示されます。
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 ws
-"""),
+""", "nbval-check-output"),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 print("名前:", ws.name)
 print("リソース グループ:", ws.resource_group)
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 ## 2. `config.json` を書き出す
 
@@ -79,18 +77,16 @@ print("リソース グループ:", ws.resource_group)
 このコースでも、リポジトリのいちばん上のフォルダーに `docs-ws` 用の `config.json` を置いてあります。)
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 config_path = ws.write_config()
 config_path
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 中身を見てみましょう。ワークスペースを特定する 3 つの情報 (サブスクリプション ID、リソース グループ、ワークスペース名) だけが入った、
 小さな JSON ファイルです。パスワードのような秘密の情報は入っていません。
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 print(config_path.read_text(encoding="utf-8"))
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 ## 3. `config.json` からワークスペースを開く
 
@@ -105,10 +101,9 @@ print(config_path.read_text(encoding="utf-8"))
 見つかると `Found the config file in: <場所>` と表示します。
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 ws = Workspace.from_config()
 print("開いたワークスペース:", ws.name)
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 今いるフォルダーの `.azureml/config.json` が見つかりました。もし `write_config()` をする前だったら、1 つ上のフォルダー
 (リポジトリのいちばん上) にある `config.json` が見つかっていたはずです。どちらも同じ `docs-ws` を指しています。
@@ -204,10 +199,9 @@ print()
 print(message)
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 print(type(error).__name__, "は FileNotFoundError の一種:", isinstance(error, FileNotFoundError))
 print("Azure と同じ書き出し:", message.startswith("We could not find config.json in:"))
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 `ConfigNotFoundError` が出ました。メッセージの最初の文 (`We could not find config.json in: ...`) は Azure の SDK と同じ文言で、
 指定したフォルダーとその上のフォルダーのどこにも `config.json` がなかった、という意味です。
@@ -259,60 +253,91 @@ except WorkspaceNotFoundError:
     ("markdown", r"""
 ## 演習
 
-### 演習 1: 場所を指定して開く
+演習のセルを書き換えて実行し、すぐ下のチェックのセルを実行します。詰まったらヒントを 1 つずつ開きましょう。
+解答例は、この節の最後の「演習の解答例」にあります。
+
+### 演習 1: ファイルを指定してワークスペースを開く
 
 `Workspace.from_config` の `path=` には、フォルダーだけでなく `config.json` のファイルそのものも指定できます。
-`.azureml/config.json` を指定してワークスペースを開き、その **リソース グループ名** を `answer_1` に入れてください。
-(ヒント: ワークスペースの `resource_group` 属性)
+2 で書き出した `.azureml/config.json` を **ファイルとして指定して** ワークスペースを開き、変数 `my_ws` に入れてください。
 """),
     ("code", r"""
-# 演習 1: 下の None を書き換えてください
-# 例: ws_from_file = Workspace.from_config(path=...)
-answer_1 = None
-"""),
+# 演習 1: None を書き換えて、.azureml/config.json から開いたワークスペースを my_ws に入れてください
+my_ws = None
+""", "exercise"),
     ("code", r"""
-from amlhandson.exercises import check
+from amlhandson.exercises import check_workspace
 
-check(answer_1, "docs-aml",
-      hint='Workspace.from_config(path=".azureml/config.json") で開いたワークスペースの .resource_group を見てみましょう。');
-"""),
+check_workspace(my_ws, name="docs-ws", resource_group="docs-aml",
+                hint="Workspace.from_config(path=...) の path に、config.json のファイルの場所を文字列で渡します。")
+""", "check"),
     ("markdown", r"""
-<details><summary>解答例</summary>
+<details><summary>ヒント 1 (考え方)</summary>
 
-```python
-ws_from_file = Workspace.from_config(path=".azureml/config.json")
-answer_1 = ws_from_file.resource_group
-```
-
-`Found the config file in: .azureml/config.json` と表示され、`"docs-aml"` が得られます。
+3 で使った `Workspace.from_config()` と同じ関数です。違うのは、探し始める場所ではなく、ファイルを直接 `path=` で教えることだけです。
 
 </details>
+<details><summary>ヒント 2 (書き出し)</summary>
 
+```python
+my_ws = Workspace.from_config(path=...)   # ... に .azureml の中の config.json の場所を文字列で
+```
+
+</details>
+""", "hint"),
+    ("markdown", r"""
 ### 演習 2: `config.json` の中身
 
-`config.json` に書かれているキーのうち、**ワークスペースの名前** を表すキーはどれでしょう? キーの名前を文字列で `answer_2` に入れてください。
-(ヒント: 2 で表示した `config.json` の中身を見返しましょう)
+`config.json` に書かれているキーのうち、**ワークスペースの名前** を表すキーはどれでしょう? キーの名前を **文字列** で `answer_2` に入れてください。
 """),
     ("code", r"""
-# 演習 2: 下の None を書き換えてください
+# 演習 2: None を書き換えてください (例: answer_2 = "subscription_id")
 answer_2 = None
-"""),
+""", "exercise"),
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_2, "workspace_name", hint="config.json の 3 つのキーのうち、最後のものです。");
-"""),
+check(answer_2, "workspace_name", hint="2 で表示した config.json の 3 つのキーを見返しましょう。")
+""", "check"),
     ("markdown", r"""
-<details><summary>解答例</summary>
+<details><summary>ヒント 1 (考え方)</summary>
 
-```python
-answer_2 = "workspace_name"
-```
-
-ほかの 2 つは `subscription_id` と `resource_group` です。この 3 つがそろうと、ワークスペースが 1 つに決まります。
+2 で `print(config_path.read_text(...))` が表示した JSON には、キーが 3 つありました。
 
 </details>
-"""),
+<details><summary>ヒント 2 (書き出し)</summary>
+
+3 つのうち最後のキーです。`answer_2 = "workspace_..."`
+
+</details>
+""", "hint"),
+    ("markdown", r"""
+## 演習の解答例
+
+自分で解いてから見ましょう。
+""", "solution"),
+    ("code", r"""
+my_ws = Workspace.from_config(path=".azureml/config.json")
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check_workspace
+
+check_workspace(my_ws, name="docs-ws", resource_group="docs-aml", hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
+`Found the config file in: .azureml/config.json` と表示され、`docs-ws` が開きます。
+""", "solution"),
+    ("code", r"""
+answer_2 = "workspace_name"
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check
+
+check(answer_2, "workspace_name", hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
+ほかの 2 つは `subscription_id` と `resource_group` です。この 3 つがそろうと、ワークスペースが 1 つに決まります。
+""", "solution"),
     ("markdown", r"""
 ## まとめ
 

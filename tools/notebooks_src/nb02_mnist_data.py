@@ -12,7 +12,7 @@ CELLS = [
 ## 学習の目的
 
 - MNIST がどんなデータか (枚数、画像の大きさ、ラベル) を説明できる
-- `mnist.download("data")` でデータを用意し、フルセットか見本 (sample) かを確かめられる
+- `mnist.download()` でデータを用意し、どこに置かれたか、フルセットか見本 (sample) かを確かめられる
 - 2019 年のハンズオンの `utils.py` にある `load_data` が、ファイルをどう読んでいるかがわかる
 - 画素の値を 255 で割って 0〜1 にそろえる (正規化する) 理由がわかる
 
@@ -57,8 +57,8 @@ for local_name, remote_name in files.items():
 - **サイトが応答しないことがある**: 最近の `yann.lecun.com` は、プログラムからのダウンロードに `403 Forbidden` を返すことがよくあります。
 - **教室の Wi-Fi**: 何十人もが同時に同じファイル (合計約 11 MB) を取りに行くと、回線が詰まります。
 
-そこでこのコースでは `amlhandson.datasets.mnist.download("data")` を使います。やることは同じ
-(4 つのファイルを `data/train-images.gz` などの名前で保存する) ですが、次の工夫がしてあります。
+そこでこのコースでは `amlhandson.datasets.mnist.download()` を使います。やることは同じ
+(4 つのファイルを `train-images.gz` などの名前で保存する) ですが、次の工夫がしてあります。
 
 1. **ミラーを順番に試す**: `mirrors=` で渡した場所 → 環境変数 `AMLHANDSON_MNIST_MIRROR` の場所 (講師のパソコンや USB メモリのフォルダーなど)
    → インターネット上の公開ミラー (`yann.lecun.com` は最後) の順に試し、だめなら次へ進みます。
@@ -68,39 +68,51 @@ for local_name, remote_name in files.items():
 3. **見本で続けられる**: どこからも取れなかったときは、パッケージに同梱した **見本 (sample)**
    (本物の MNIST から数字の割合を保って選んだ訓練 6,000 枚・テスト 1,000 枚) を置き、警告を表示します。
    ハンズオンはそのまま進められますが、正解率などの数字は資料と少し変わります。
+4. **置き場所は 1 か所**: ハンズオンではノートブックの隣の `./data` に保存しました。それだと、ノートブックやコマンドを実行した
+   フォルダーごとに別のコピーができてしまいます。このコースでは、どこから実行しても **`~/.amlhandson/datasets/mnist/`**
+   (ワークスペースと同じ `~/.amlhandson` の中) に置きます。ターミナルの `amlhandson data mnist` や `amlhandson course` も同じ場所を使います。
 """),
     ("markdown", r"""
 ## 3. ダウンロードする
 
-このノートブックのあるフォルダー (`notebooks/`) の中の `data/` フォルダーに保存します。
-戻り値は、4 つのファイルの場所を入れた辞書です。
+`mnist.data_dir()` が、このコースの MNIST の置き場所です。ハンズオンの `./data` の代わりに、この場所を変数 `data_folder` に入れて使います。
+`mnist.download(data_folder)` の戻り値は、4 つのファイルの場所を入れた辞書です。
+初めてなら、ファイルごとに進み具合のバーが表示されます (2 回目からは、確かめるだけなのですぐ終わります)。
 """),
     ("code", r"""
 import time
 
 from amlhandson.datasets import mnist
 
+data_folder = mnist.data_dir()
 start = time.perf_counter()
-paths = mnist.download("data")
+paths = mnist.download(data_folder)
 print(f"かかった時間: {time.perf_counter() - start:.1f} 秒")
 """),
+    ("markdown", r"""
+`mnist.status()` は、置き場所にあるのがフルセットか見本 (sample) かを教えてくれます。ファイルの大きさも見てみましょう
+(ラベルのファイルは 1 枚 1 バイトなので小さく、kB で表示します)。
+"""),
     ("code", r"""
-for name, path in paths.items():
-    print(f"{name:13s} {str(path):22s} {path.stat().st_size / 1e6:5.1f} MB")
+def size_text(n_bytes):
+    # 1 MB 以上は MB、それより小さければ kB で表示します
+    return f"{n_bytes / 1e6:5.1f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:5.1f} kB"
 
-if mnist.is_sample("data"):
-    print("\n→ 同梱の見本 (sample) を使っています。講師のミラーがあれば、環境変数 AMLHANDSON_MNIST_MIRROR を設定して、もう一度実行してください。")
-else:
-    print("\n→ 完全な MNIST (フルセット) がそろいました。")
+
+print("MNIST:", mnist.status(data_folder))
+print()
+for name, path in paths.items():
+    print(f"{name:13s} {path.name:16s} {size_text(path.stat().st_size)}")
 """),
     ("markdown", r"""
-`mnist.is_sample("data")` は、`data/` にあるのが見本なら `True`、フルセットなら `False` を返します。
+見本 (sample) と表示されたら、講師のミラーがあるときは、ターミナルで `amlhandson data mnist --mirror http://<講師のIP>:8000/` を実行してから
+このノートブックをやり直すと、フルセットになります (どのフォルダーで実行しても、同じ置き場所に入ります)。
+
 ファイル名は、2019 年のハンズオンと同じ 4 つです。
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 sorted(path.name for path in paths.values())
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 ## 4. ファイルの中身をのぞく
 
@@ -120,19 +132,18 @@ sorted(path.name for path in paths.values())
     ("code", r"""
 import gzip
 
-with gzip.open("data/train-images.gz", "rb") as f:
+with gzip.open(paths["train-images"], "rb") as f:
     header = f.read(16)
 
 print(header.hex(" ", 4))
 print("枚数:", int.from_bytes(header[4:8], "big"))
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 magic = int.from_bytes(header[0:4], "big")
 rows = int.from_bytes(header[8:12], "big")
 cols = int.from_bytes(header[12:16], "big")
 print("マジックナンバー:", magic, "/ 行数:", rows, "/ 列数:", cols)
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 ## 5. `utils.py` の `load_data` で読み込む
 
@@ -152,17 +163,20 @@ print(Path("utils.py").read_text(encoding="utf-8"))
 - 画像なら `(枚数, 784)` に、ラベルなら `(件数, 1)` に形を変えて返します。784 は 28 × 28 で、1 枚の画像を 1 行に並べたものです。
 
 では、ハンズオンと同じ 4 行で読み込みます。画像は `/ 255.0` で 0〜1 の小数にし、ラベルは `.reshape(-1)` で 1 列の配列にします。
+ハンズオンの `'./data/train-images.gz'` のところは、置き場所 `data_folder` とファイル名を `os.path.join` でつないだものにします。
 フルセットなら 1 秒ほどかかります。
 """),
     ("code", r"""
+import os
+
 from utils import load_data
 
 # 画素の値 (0〜255) を 0〜1 に縮めておくと、モデルの学習が収束しやすくなります
-X_train = load_data("data/train-images.gz", False) / 255.0
-y_train = load_data("data/train-labels.gz", True).reshape(-1)
+X_train = load_data(os.path.join(data_folder, "train-images.gz"), False) / 255.0
+y_train = load_data(os.path.join(data_folder, "train-labels.gz"), True).reshape(-1)
 
-X_test = load_data("data/test-images.gz", False) / 255.0
-y_test = load_data("data/test-labels.gz", True).reshape(-1)
+X_test = load_data(os.path.join(data_folder, "test-images.gz"), False) / 255.0
+y_test = load_data(os.path.join(data_folder, "test-labels.gz"), True).reshape(-1)
 
 print("Data loaded")
 """),
@@ -175,26 +189,24 @@ print("X_train:", X_train.shape, " y_train:", y_train.shape)
 print("X_test: ", X_test.shape, " y_test: ", y_test.shape)
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 import numpy as np
 
 print("1 枚あたりの画素数:", X_train.shape[1], "/ 画素の型:", X_train.dtype)
 print("ラベルの種類:", np.unique(y_train), "/ ラベルの型:", y_train.dtype)
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 ## 6. 正規化: なぜ 255 で割るの?
 
 割る前の値も見てみましょう。1 枚目の画像の真ん中あたり (縦 8 画素 × 横 8 画素) を表示します。0 が白、数字が大きいほど黒です。
 """),
     ("code", r"""
-raw = load_data("data/train-images.gz", False)   # 255 で割る前 (uint8)
+raw = load_data(os.path.join(data_folder, "train-images.gz"), False)   # 255 で割る前 (uint8)
 print(raw[0].reshape(28, 28)[10:18, 10:18])
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 print("割る前:", raw.dtype, raw.min(), "〜", raw.max())
 print("割った後:", X_train.dtype, X_train.min(), "〜", X_train.max())
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 255 で割ると、すべての画素が 0.0〜1.0 の範囲に収まります。これを **正規化** (スケーリング) と呼びます。
 
@@ -211,85 +223,123 @@ del raw
     ("markdown", r"""
 ## 7. 次からは `mnist.load` の 1 行で
 
-毎回 4 行書くのは大変なので、次のノートブックからは `mnist.load("data")` を使います。
-上の 4 行と **まったく同じ配列** を返しますが、読み込んだ結果をファイル (`data/.cache/`) に保存しておくので、2 回目からはほぼ一瞬です。
-(`load` はダウンロードはしません。先に `download` を呼んでおきます。ファイルがそろっていれば `download` はすぐ終わります。)
+毎回 4 行書くのは大変なので、次のノートブックからは `mnist.load()` の 1 行を使います。引数を省くと、このコースの置き場所 (`mnist.data_dir()`) から読みます。
+上の 4 行と **まったく同じ配列** を返しますが、読み込んだ結果を置き場所の中の `.cache/` に保存しておくので、2 回目からはほぼ一瞬です。
+(`load` はダウンロードはしません。このノートブックの `download` でそろえたファイルを読みます。)
 """),
     ("code", r"""
 start = time.perf_counter()
-X_train2, y_train2, X_test2, y_test2 = mnist.load("data")
+X_train2, y_train2, X_test2, y_test2 = mnist.load()
 print(f"かかった時間: {time.perf_counter() - start:.2f} 秒")
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 same = (np.array_equal(X_train, X_train2) and np.array_equal(y_train, y_train2)
         and np.array_equal(X_test, X_test2) and np.array_equal(y_test, y_test2))
 print("load_data の 4 行と同じ配列?", same)
-"""),
+""", "nbval-check-output"),
     ("code", r"""
 del X_train2, y_train2, X_test2, y_test2
 """),
     ("markdown", r"""
 ## 演習
 
-### 演習 1: 1 枚の画像の画素数
+演習のセルを書き換えて実行し、すぐ下のチェックのセルを実行します。詰まったらヒントを 1 つずつ開きましょう。
+解答例は、この節の最後の「演習の解答例」にあります。
 
-MNIST の画像 1 枚は何画素 (ピクセル) でしょう? 数値を `answer_1` に入れてください。
-計算で求めても、`X_train` の形から読み取ってもかまいません。
+### 演習 1: ハンズオンの `load_data` でラベルを読む
+
+ハンズオンの `load_data` を使って、**テスト用のラベル** のファイル (`test-labels.gz`) を自分で読み込み、
+1 列の配列 (形が `(件数,)`) にして変数 `my_labels` に入れてください。
 """),
     ("code", r"""
-# 演習 1: 下の None を書き換えてください
-answer_1 = None
-"""),
+# 演習 1: None を書き換えてください
+my_labels = None
+""", "exercise"),
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_1, 784, hint="画像は縦 28 画素 × 横 28 画素です。X_train.shape の 2 つ目の数も見てみましょう。");
-"""),
+check(my_labels, y_test, hint="load_data はラベルを (件数, 1) の形で返します。.reshape(-1) で 1 列にしましょう。")
+""", "check"),
     ("markdown", r"""
-<details><summary>解答例</summary>
+<details><summary>ヒント 1 (考え方)</summary>
 
-```python
-answer_1 = 28 * 28          # または X_train.shape[1]
-```
+5 の「4 行」のうち、テストのラベルを読む行と同じことをします。ファイルの場所は `data_folder` とファイル名をつないで作ります。
 
 </details>
+<details><summary>ヒント 2 (書き出し)</summary>
 
+```python
+my_labels = load_data(os.path.join(data_folder, ...), True)...
+```
+
+`True` はラベルのファイルだという印です。最後に形を 1 列に変えます。
+
+</details>
+""", "hint"),
+    ("markdown", r"""
 ### 演習 2: 数字 7 は何枚?
 
-**テストデータ** の中に、数字 7 の画像は何枚あるでしょう? NumPy を使って数え、`answer_2` に入れてください。
-(ヒント: `y_test == 7` は、7 のところが `True` になる配列です。`True` は 1 として足し算できます)
+**テストデータ** の中に、数字 7 の画像は何枚あるでしょう? NumPy を使って数え、**整数** を `answer_2` に入れてください。
 """),
     ("code", r"""
-# 演習 2: 下の None を書き換えてください
+# 演習 2: None を書き換えてください
 answer_2 = None
-"""),
+""", "exercise"),
     ("code", r"""
 from amlhandson.exercises import check
 
-check(answer_2, int((y_test == 7).sum()),
-      hint="(y_test == 7).sum() で、y_test の中の 7 の数を数えられます。y_train ではなく y_test です。");
-"""),
+check(answer_2, int((y_test == 7).sum()), hint="y_train ではなく y_test で数えます。7 と等しいところを数えましょう。")
+""", "check"),
     ("markdown", r"""
-<details><summary>解答例</summary>
+<details><summary>ヒント 1 (考え方)</summary>
 
-```python
-answer_2 = (y_test == 7).sum()
-```
-
-フルセットなら 1,028 枚、見本なら約 100 枚です。
+`y_test == 7` は、7 のところが `True`、それ以外が `False` の配列になります。`True` は足し算では 1 として数えられます。
 
 </details>
-"""),
+<details><summary>ヒント 2 (書き出し)</summary>
+
+```python
+answer_2 = (y_test == 7)...
+```
+
+配列の合計を求めるメソッドを付けます。
+
+</details>
+""", "hint"),
+    ("markdown", r"""
+## 演習の解答例
+
+自分で解いてから見ましょう。
+""", "solution"),
+    ("code", r"""
+my_labels = load_data(os.path.join(data_folder, "test-labels.gz"), True).reshape(-1)
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check
+
+check(my_labels, y_test, hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("code", r"""
+answer_2 = int((y_test == 7).sum())
+print(answer_2)
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check
+
+check(answer_2, int((y_test == 7).sum()), hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
+フルセットなら 1,028 枚、見本なら約 100 枚です。
+""", "solution"),
     ("markdown", r"""
 ## まとめ
 
 - MNIST は 28 × 28 画素の手書き数字 70,000 枚 (訓練 60,000 枚、テスト 10,000 枚) とそのラベル (0〜9) です。
-- `mnist.download("data")` は、ミラーを順に試し、中身を確かめて、ハンズオンと同じ名前でファイルを保存します。
-  どこからも取れなければ見本を置きます。どちらかは `mnist.is_sample("data")` でわかります。
+- `mnist.download()` は、ミラーを順に試し、中身を確かめて、ハンズオンと同じ名前でファイルを 1 か所 (`~/.amlhandson/datasets/mnist/`) に保存します。
+  どこからも取れなければ見本を置きます。どちらかは `mnist.status()` でわかります。
 - ファイルは IDX 形式で、ハンズオンの `utils.py` の `load_data` はヘッダーを読んでから画素を NumPy の配列にします。
 - 画素を 255 で割って 0〜1 に **正規化** すると、学習が収束しやすくなります。
-- 次からは `mnist.download("data")` と `mnist.load("data")` の 2 行でデータを用意します。
+- 次からは `mnist.load()` の 1 行でデータを読み込みます。
 
 ## 次へ
 

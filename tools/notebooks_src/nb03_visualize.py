@@ -22,8 +22,8 @@ CELLS = [
     ("markdown", r"""
 ## 1. データを用意する
 
-02 と同じく、`download` と `load` の 2 行でデータを用意します。02 を実行済みなら、どちらもすぐ終わります
-(このノートブックから始めた場合は、ここでダウンロードされます)。
+02 でそろえたデータを `mnist.load()` で読み込みます。まだデータがない (02 を実行していない) ときは、
+何をすればよいかがエラーメッセージに表示されます (02 を実行するか、ターミナルで `amlhandson data mnist`)。
 """),
     ("code", r"""
 import matplotlib.pyplot as plt
@@ -31,8 +31,7 @@ import numpy as np
 
 from amlhandson.datasets import mnist
 
-mnist.download("data", progress=False)
-X_train, y_train, X_test, y_test = mnist.load("data")
+X_train, y_train, X_test, y_test = mnist.load()
 print("訓練データ:", X_train.shape, "/ テストデータ:", X_test.shape)
 """),
     ("markdown", r"""
@@ -116,9 +115,8 @@ for digit, ax in enumerate(axes):
 plt.show()
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 mean_images.shape
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 `(10, 28, 28)` は「28 × 28 の画像が 10 枚」という意味です。
 
@@ -153,60 +151,97 @@ plt.show()
     ("markdown", r"""
 ## 演習
 
+演習のセルを書き換えて実行し、すぐ下のチェックのセルを実行します。詰まったらヒントを 1 つずつ開きましょう。
+解答例は、この節の最後の「演習の解答例」にあります。
+
 ### 演習 1: いちばん多い数字
 
-**訓練データ** でいちばん枚数が多い数字はどれでしょう? 上で作った `train_counts` を使って求め、その数字 (0〜9 の整数) を `answer_1` に入れてください。
-(ヒント: `np.argmax` は、配列の中でいちばん大きい値の **位置** を返します)
+**訓練データ** でいちばん枚数が多い数字はどれでしょう? 上で作った `train_counts` を使って **コードで** 求め、その数字 (0〜9 の整数) を `answer_1` に入れてください。
 """),
     ("code", r"""
-# 演習 1: 下の None を書き換えてください
+# 演習 1: None を書き換えてください
 answer_1 = None
-"""),
+""", "exercise"),
     ("code", r"""
 from amlhandson.exercises import check
 
 check(answer_1, int(np.argmax(np.bincount(y_train, minlength=10))),
-      hint="np.argmax(train_counts) で、train_counts の中の最大値の位置 (= 数字) がわかります。");
-"""),
+      hint="train_counts の中で最大の値が、何番目 (= どの数字) にあるかを求めます。")
+""", "check"),
     ("markdown", r"""
-<details><summary>解答例</summary>
+<details><summary>ヒント 1 (考え方)</summary>
 
-```python
-answer_1 = int(np.argmax(train_counts))
-```
-
-答えは 1 です (フルセットでは 6,742 枚)。1 は書くのが簡単なので、集めたデータにも多く含まれていたのでしょう。
+`train_counts[d]` は数字 `d` の枚数です。いちばん大きい値そのものではなく、その **位置** が答えの数字です。
 
 </details>
+<details><summary>ヒント 2 (書き出し)</summary>
 
+NumPy には、最大値の位置を返す関数があります: `answer_1 = int(np.arg...(train_counts))`
+
+</details>
+""", "hint"),
+    ("markdown", r"""
 ### 演習 2: インクをいちばん使う数字
 
 平均画像の画素の値をすべて足すと、その数字を書くのに使う「インクの量」の目安になります。
-いちばんインクを使う数字はどれでしょう? その数字を `answer_2` に入れてください。
-(ヒント: `mean_images[d].sum()` で数字 `d` の合計がわかります。10 個まとめて計算するには `mean_images.sum(axis=(1, 2))`)
+10 個の数字のインクの量を計算して変数 `ink` に入れ、いちばんインクを使う数字を `answer_2` に入れてください。
 """),
     ("code", r"""
-# 演習 2: 下の None を書き換えてください
+# 演習 2: None を書き換えてください
+ink = None
 answer_2 = None
-"""),
+""", "exercise"),
     ("code", r"""
 from amlhandson.exercises import check
 
 check(answer_2, int(np.argmax(mean_images.sum(axis=(1, 2)))),
-      hint="ink = mean_images.sum(axis=(1, 2)) で 10 個の合計を求め、np.argmax(ink) で最大の位置を探しましょう。");
-"""),
+      hint="mean_images は (10, 28, 28) の配列です。数字ごとに 28 × 28 の画素を足します。")
+""", "check"),
     ("markdown", r"""
-<details><summary>解答例</summary>
+<details><summary>ヒント 1 (考え方)</summary>
 
-```python
-ink = mean_images.sum(axis=(1, 2))
-answer_2 = int(np.argmax(ink))
-```
-
-答えは 0 です。大きな輪を描くので、画素をたくさん使います。いちばん少ないのは、細い線 1 本の 1 です (`np.argmin(ink)`)。
+`mean_images[d].sum()` で、数字 `d` の平均画像の合計がわかります。10 個まとめて計算するには、縦と横の 2 つの軸 (1 と 2) で足します。
 
 </details>
-"""),
+<details><summary>ヒント 2 (書き出し)</summary>
+
+```python
+ink = mean_images.sum(axis=(1, 2))   # 10 個の合計
+answer_2 = ...                        # 演習 1 と同じ考え方で
+```
+
+</details>
+""", "hint"),
+    ("markdown", r"""
+## 演習の解答例
+
+自分で解いてから見ましょう。
+""", "solution"),
+    ("code", r"""
+answer_1 = int(np.argmax(train_counts))
+print(answer_1)
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check
+
+check(answer_1, int(np.argmax(np.bincount(y_train, minlength=10))), hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
+答えは 1 です (フルセットでは 6,742 枚)。1 は書くのが簡単なので、集めたデータにも多く含まれていたのでしょう。
+""", "solution"),
+    ("code", r"""
+ink = mean_images.sum(axis=(1, 2))
+answer_2 = int(np.argmax(ink))
+print(answer_2)
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check
+
+check(answer_2, int(np.argmax(mean_images.sum(axis=(1, 2)))), hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
+答えは 0 です。大きな輪を描くので、画素をたくさん使います。いちばん少ないのは、細い線 1 本の 1 です (`np.argmin(ink)`)。
+""", "solution"),
     ("markdown", r"""
 ## まとめ
 

@@ -18,23 +18,20 @@ MNIST の数字を分類するモデルを作り、テストデータで正解�
 
 ## 所要時間
 
-約 20 分。時間のかかるセルは次の 2 つです (2 コアのパソコンでの目安)。
+約 25 分。時間のかかるセルは次の 3 つです (2 コアのパソコンでの目安)。
 
-- 「3. 学習する」のセル: 訓練データ 60,000 枚すべてで約 30 秒〜2 分 (見本データやクイック モードでは 10 秒ほど)
+- 「3. 学習する」のセル: 訓練データ 60,000 枚すべてで約 30 秒〜2 分 (見本データなら 10 秒ほど)
 - 「5. 警告への対処を試す」のセル: 約 10〜40 秒
+- 演習 1 の学習 (2,000 枚): 数秒
 
 (ほかの重い処理が同時に動いていると、もっと長くかかります。)
 """),
     ("markdown", r"""
 ## 1. データを用意する
 
-いつもの 2 行でデータを用意します。
-
-`AMLHANDSON_QUICK` は自動テスト用の設定です。環境変数 `AMLHANDSON_QUICK=1` のときだけ、学習に使う画像を 5,000 枚に減らして短時間で終わらせます。
-ふだんは気にしなくてかまいません (訓練データをすべて使います)。
+02 でそろえたデータを `mnist.load()` で読み込みます。
 """),
     ("code", r"""
-import os
 import time
 import warnings
 
@@ -43,13 +40,8 @@ import numpy as np
 
 from amlhandson.datasets import mnist
 
-mnist.download("data", progress=False)
-X_train, y_train, X_test, y_test = mnist.load("data")
-
-AMLHANDSON_QUICK = os.environ.get("AMLHANDSON_QUICK") == "1"
-n_train = min(5_000, len(X_train)) if AMLHANDSON_QUICK else len(X_train)
-X_fit, y_fit = X_train[:n_train], y_train[:n_train]
-print(f"学習に使う画像: {n_train:,} 枚 / テストに使う画像: {len(X_test):,} 枚")
+X_train, y_train, X_test, y_test = mnist.load()
+print(f"訓練画像: {len(X_train):,} 枚 / テスト画像: {len(X_test):,} 枚")
 """),
     ("markdown", r"""
 ## 2. ロジスティック回帰とは
@@ -71,9 +63,12 @@ print(f"学習に使う画像: {n_train:,} 枚 / テストに使う画像: {len(
 | 計算の方法 (`solver`) | `liblinear` | `lbfgs` |
 | 10 クラスの扱い方 | one-vs-rest: 「0 か、それ以外か」のような 2 択のモデルを 10 個作る | multinomial: 10 クラスを 1 つのモデルでまとめて扱う |
 | 反復の上限 (`max_iter`) | 100 | 100 |
-| 正解率 (全データ) | 0.9202 (当時の資料の値) | 約 0.926 (下で確かめます) |
+| 正解率 (全データ) | 0.9202 (※) | 約 0.926 (下で確かめます) |
 
-当時の設定は `OneVsRestClassifier(LogisticRegression(solver="liblinear"))` で再現できます。このパソコン (2 コア) で試すと、
+※ 0.9202 は、2018 年の Azure Machine Learning の公式チュートリアル (MNIST の画像分類) に載っていた値です。
+ハンズオンの資料そのものには、正解率の数値は書かれていません。
+
+当時の設定は `OneVsRestClassifier(LogisticRegression(solver="liblinear"))` で再現できます。このコースを作るときに 2 コアのパソコンで試したところ、
 全データの学習に約 2 分かかり、正解率は 0.9201 でした。時間がかかるので、このノートブックでは今の既定値を使います。
 """),
     ("markdown", r"""
@@ -94,7 +89,7 @@ clf = LogisticRegression()          # 今の既定値: solver="lbfgs", max_iter=
 start = time.perf_counter()
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    clf.fit(X_fit, y_fit)
+    clf.fit(X_train, y_train)
 print(f"学習時間: {time.perf_counter() - start:.1f} 秒 / 反復の回数: {clf.n_iter_[0]}")
 
 for w in caught:
@@ -116,7 +111,7 @@ print(np.average(y_hat == y_test))
     ("markdown", r"""
 全データで学習したなら約 0.926 で、テスト画像の 92〜93% を正しく見分けられました。
 784 個の画素に重みを掛けて足すだけの単純なモデルとしては、かなり良い結果です。
-(見本データやクイック モードでは学習に使う枚数が少ないので、0.89 前後になります。)
+(見本データでは学習に使う枚数が少ないので、0.89 前後になります。)
 """),
     ("markdown", r"""
 ## 5. ConvergenceWarning とは
@@ -207,8 +202,8 @@ for true_digit, predicted in zip(*np.unravel_index(order, errors.shape)):
     print(f"  正解 {true_digit} → 予測 {predicted}: {errors[true_digit, predicted]} 枚")
 """),
     ("markdown", r"""
-2019 年の資料 (当時の既定値で全データを学習したモデル) では、対角線以外でいちばん明るいマスは **(5, 3)**、
-つまり「正解が 5 なのに 3 と予測した」でした。今の既定値で全データを学習したこのモデルでも、(5, 3) は上位 2 番目に入っています
+当時の公式チュートリアル (MNIST の画像分類の、デプロイの部) の混同行列では、対角線以外でいちばん明るいマスは **(5, 3)**、
+つまり「正解が 5 なのに 3 と予測した」でした (当時の既定値で全データを学習したモデル)。今の既定値で全データを学習したこのモデルでも、(5, 3) は上位 2 番目に入っています
 (1 番目は 2 を 8 と間違えたもの)。学習に使う枚数が少ないと、順位は入れ替わります。
 03 で見たとおり、5 と 3 は平均画像の下半分がよく似ていて、違いは上半分に集まっていました。
 
@@ -233,9 +228,77 @@ plt.show()
     ("markdown", r"""
 ## 演習
 
-### 演習 1: 警告への対処
+演習のセルを書き換えて実行し、すぐ下のチェックのセルを実行します。詰まったらヒントを 1 つずつ開きましょう。
+解答例は、この節の最後の「演習の解答例」にあります。
 
-`ConvergenceWarning` が出たときの対処として **効果がない** ものはどれでしょう? 記号を `answer_1` に入れてください。
+### 演習 1: 自分でモデルを学習させる
+
+訓練画像の **最初の 2,000 枚** (`X_train[:2000]` とそのラベル) で `LogisticRegression` を学習させ、学習したモデルを `my_clf` に入れてください。
+チェックのセルは、あなたのモデルでテスト画像を予測して正解率を確かめ、反復が上限に達していない (収束した) ことも確かめます。
+"""),
+    ("code", r"""
+# 演習 1: None を書き換えてください
+my_clf = None
+""", "exercise"),
+    ("code", r"""
+from amlhandson.exercises import check_classifier
+
+check_classifier(my_clf, X_test, y_test, min_accuracy=0.8, require_converged=True,
+                 hint="LogisticRegression() を作って、X_train[:2000] と y_train[:2000] で fit します。")
+""", "check"),
+    ("markdown", r"""
+<details><summary>ヒント 1 (考え方)</summary>
+
+3 の「学習する」と同じ 2 段階です: モデルを作る → `fit(画像, ラベル)` で学習させる。使うのは最初の 2,000 枚だけです。
+収束しないと言われたら、5 で見たとおり `max_iter` を増やします。
+
+</details>
+<details><summary>ヒント 2 (書き出し)</summary>
+
+```python
+my_clf = LogisticRegression(max_iter=...).fit(X_train[:2000], ...)
+```
+
+`fit` は学習したモデル自身を返すので、1 行でも書けます。
+
+</details>
+""", "hint"),
+    ("markdown", r"""
+### 演習 2: いちばん苦手な数字
+
+数字ごとの正解率 (その数字の画像のうち、正しく当てられた割合) を混同行列 `cm` から計算して `per_digit` に入れ、
+正解率が **いちばん低い数字** を `answer_2` に入れてください。
+"""),
+    ("code", r"""
+# 演習 2: None を書き換えてください
+per_digit = None
+answer_2 = None
+""", "exercise"),
+    ("code", r"""
+from amlhandson.exercises import check
+
+check(answer_2, int(np.argmin(cm.diagonal() / cm.sum(axis=1))),
+      hint="正しく当てた枚数 (対角線) を、その数字の画像の枚数 (行の合計) で割ります。")
+""", "check"),
+    ("markdown", r"""
+<details><summary>ヒント 1 (考え方)</summary>
+
+混同行列の行は正解の数字です。ある数字の行の合計がその数字の画像の枚数、その行の対角線のマスが正しく当てた枚数です。
+
+</details>
+<details><summary>ヒント 2 (書き出し)</summary>
+
+```python
+per_digit = cm.diagonal() / cm.sum(axis=...)   # 行ごとの合計は axis=1
+answer_2 = int(np.arg...(per_digit))           # いちばん小さい値の位置
+```
+
+</details>
+""", "hint"),
+    ("markdown", r"""
+### 演習 3: 警告への対処
+
+`ConvergenceWarning` が出たときの対処として **効果がない** ものはどれでしょう? 記号を **文字列** で `answer_3` に入れてください。
 
 - A: `max_iter` を増やす
 - B: 入力データのスケールをそろえる (例: 255 で割る、`StandardScaler`)
@@ -243,54 +306,69 @@ plt.show()
 - D: テストデータの枚数を増やす
 """),
     ("code", r"""
-# 演習 1: "A", "B", "C", "D" のどれかを入れてください
-answer_1 = None
-"""),
+# 演習 3: "A", "B", "C", "D" のどれかを入れてください
+answer_3 = None
+""", "exercise"),
     ("code", r"""
-from amlhandson.exercises import check_that
+from amlhandson.exercises import check_choice
 
-check_that(answer_1, lambda a: a.strip().upper() == "D",
-           hint="警告は学習 (fit) の計算についてのものです。学習に関係しないのはどれでしょう?");
-"""),
+check_choice(answer_3, "D", hint="警告は学習 (fit) の計算についてのものです。学習に関係しないのはどれでしょう?")
+""", "check"),
     ("markdown", r"""
-<details><summary>解答例</summary>
+<details><summary>ヒント 1 (考え方)</summary>
 
-```python
-answer_1 = "D"
-```
-
-テストデータは学習 (`fit`) に使わないので、枚数を変えても収束には関係ありません。A、B、C はどれも学習の計算を変えるので、効果があります。
+`ConvergenceWarning` は `fit` の中の反復計算が終わりきらなかった、という警告でした。テストデータは `fit` で使ったでしょうか?
 
 </details>
+<details><summary>ヒント 2 (答え方)</summary>
 
-### 演習 2: いちばん苦手な数字
+記号 1 文字を引用符で囲みます: `answer_3 = "?"`
 
-数字ごとの正解率 (その数字の画像のうち、正しく当てられた割合) を混同行列から計算し、正解率が **いちばん低い数字** を `answer_2` に入れてください。
-(ヒント: `cm.diagonal()` は対角線 = 正しく当てた枚数、`cm.sum(axis=1)` は行の合計 = その数字の画像の枚数です)
-"""),
-    ("code", r"""
-# 演習 2: 下の None を書き換えてください
-answer_2 = None
-"""),
-    ("code", r"""
-from amlhandson.exercises import check
-
-check(answer_2, int(np.argmin(cm.diagonal() / cm.sum(axis=1))),
-      hint="per_digit = cm.diagonal() / cm.sum(axis=1) で数字ごとの正解率を求め、np.argmin(per_digit) で最小の位置を探しましょう。");
-"""),
+</details>
+""", "hint"),
     ("markdown", r"""
-<details><summary>解答例</summary>
+## 演習の解答例
 
-```python
+自分で解いてから見ましょう。
+""", "solution"),
+    ("code", r"""
+my_clf = LogisticRegression(max_iter=1000).fit(X_train[:2000], y_train[:2000])
+print("反復の回数:", my_clf.n_iter_[0])
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check_classifier
+
+check_classifier(my_clf, X_test, y_test, min_accuracy=0.8, require_converged=True, hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
+2,000 枚では、収束までの反復が 100 回前後で、既定の上限 (`max_iter=100`) ぎりぎりです。上限のままだと
+「反復が上限に達しています」と言われることがあるので、`max_iter` を増やします (`1000` は十分に大きい上限で、実際の反復は 100 回あまりです)。
+正解率は 0.87 前後で、60,000 枚で学習した `clf` (約 0.926) より低くなります。データが多いほど良いモデルになる、という例です。
+""", "solution"),
+    ("code", r"""
 per_digit = cm.diagonal() / cm.sum(axis=1)
 print(np.round(per_digit, 3))
 answer_2 = int(np.argmin(per_digit))
-```
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check
 
+check(answer_2, int(np.argmin(cm.diagonal() / cm.sum(axis=1))), hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
 全データで学習したモデルでは 5 (約 88%) がいちばん低く、8 が僅差で続きます。0 と 1 は 97% 以上当たります。
+""", "solution"),
+    ("code", r"""
+answer_3 = "D"
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check_choice
 
-</details>
-"""),
+check_choice(answer_3, "D", hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
+テストデータは学習 (`fit`) に使わないので、枚数を変えても収束には関係ありません。A、B、C はどれも学習の計算を変えるので、効果があります。
+""", "solution"),
     ("markdown", r"""
 ## まとめ
 

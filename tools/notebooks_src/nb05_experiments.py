@@ -19,14 +19,16 @@ CELLS = [
 - `run.get_metrics()` で記録した値を読み出せる
 - 親 Run と子 Run (`run.child_run`) を使って、ハイパーパラメーターの探索をまとめて記録できる
 - 記録したメトリックから最良の設定を選び、表とグラフで Run を比べられる
-- `%%aml_run` マジックと `RunDetails` ウィジェットで、手軽に記録・確認できる
+- `RunDetails` ウィジェットで、実行中の Run が更新されていく様子を見られる
+- `%%aml_run` マジックで、セルを手軽に Run として記録できる
 
 ## 所要時間
 
-約 25 分。時間のかかるセルは次の 2 つです (2 コアのパソコンでの目安)。
+約 30 分。時間のかかるセルは次の 3 つです (2 コアのパソコンでの目安)。
 
-- 「4. k を変えて試す」のセル: 訓練データ 60,000 枚で 7 通りの k を試して約 20〜40 秒 (見本データやクイック モードでは数秒)
+- 「4. k を変えて試す」の探索のセル: 訓練データ 60,000 枚で 7 通りの k を試して約 20〜40 秒 (見本データなら数秒)
 - 「6. マジックで記録する」のロジスティック回帰のセル: 約 5 秒
+- 演習 1 の kNN: 約 5 秒
 """),
     ("markdown", r"""
 ## 1. 実行 (Run) と実験 (Experiment)
@@ -34,7 +36,8 @@ CELLS = [
 - **実行 (Run)**: モデルの学習やハイパーパラメーターの調整など、ある作業を 1 回行った記録です。
   その 1 回で記録したメトリック (正解率など)、画像、ファイル、状態 (実行中・完了・失敗)、開始と終了の時刻がまとまっています。
 - **実験 (Experiment)**: 同じ目的の Run を集めた、名前付きのグループです。
-  例えば「ロジスティック回帰の Run が 1 つ、kNN の Run が 1 つ」あれば、その 2 つを 1 つの実験の中で比べられます。
+  例えば「ロジスティック回帰の Run が 1 つ、kNN の Run が 1 つ」あれば、その 2 つを 1 つの実験の中で比べられます
+  (ハンズオンの資料の「実行と実験の概要」の例です)。
 
 2019 年の Azure では、Run の記録は Azure 上のワークスペースに送られ、Azure portal の画面で見ました。
 このコースでは、01 で作ったワークスペースのフォルダー (`~/.amlhandson/workspaces/docs-aml/docs-ws/`) に記録されます。
@@ -42,14 +45,13 @@ CELLS = [
     ("markdown", r"""
 ## 2. 準備
 
-データとワークスペースを用意します。`Workspace.from_config()` は 01 で作った `config.json` (なければリポジトリのいちばん上の
-`config.json`) を見つけて、`docs-ws` を開きます。
+02 でそろえたデータを読み込み、ワークスペースを開きます。`Workspace.from_config()` は 01 で作った `config.json`
+(なければリポジトリのいちばん上の `config.json`) を見つけて、`docs-ws` を開きます。
 
 実験は `Experiment(workspace, name)` で作ります。同じ名前の実験がすでにあれば、それを使います。
 名前は 2019 年のハンズオンと同じ `my-first-experiment` にします。
 """),
     ("code", r"""
-import os
 import time
 
 import matplotlib.pyplot as plt
@@ -58,9 +60,7 @@ import numpy as np
 from amlhandson import Experiment, Workspace
 from amlhandson.datasets import mnist
 
-mnist.download("data", progress=False)
-X_train, y_train, X_test, y_test = mnist.load("data")
-AMLHANDSON_QUICK = os.environ.get("AMLHANDSON_QUICK") == "1"
+X_train, y_train, X_test, y_test = mnist.load()
 
 ws = Workspace.from_config()
 exp = Experiment(workspace=ws, name="my-first-experiment")
@@ -81,18 +81,20 @@ exp
 | `run.log_image(name, plot=fig)` | matplotlib の図 (`path=` で画像ファイルも可) | 混同行列の図 |
 | `run.complete()` | Run を「完了」にします | |
 
-まず、ハンズオンと同じ値を記録してみましょう。
+まず、値を記録してみましょう。記録する値は、このハンズオンのもとになった Microsoft Learn の入門モジュール
+(「Azure Machine Learning service の概要」) の例と同じ、`trial` という数と、フィボナッチ数列のリスト `my list` です。
 """),
     ("code", r"""
 run = exp.start_logging()
-run.log("trial", 1)
+run.log("trial", 30)
 run.log_list("my list", [1, 1, 2, 3, 5, 8, 13, 21, 34, 55])
 """),
     ("markdown", r"""
 次に、図を記録します。記録したリストをグラフにして、`log_image` で Run に保存します。図は画像ファイル (PNG) として Run に付きます。
+(`layout="constrained"` は、軸のラベルが図からはみ出さないように配置を整える指定です。保存した画像でもラベルが切れません。)
 """),
     ("code", r"""
-fig, ax = plt.subplots(figsize=(5, 3))
+fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
 ax.plot([1, 1, 2, 3, 5, 8, 13, 21, 34, 55], marker="o")
 ax.set_title("my list")
 ax.set_xlabel("index")
@@ -106,9 +108,8 @@ plt.show()
 run.complete()
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 run.get_status()
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 記録した値は `run.get_metrics()` で読み出せます。戻り値は「メトリック名 → 値」の辞書です。
 """),
@@ -117,20 +118,19 @@ metrics = run.get_metrics()
 metrics
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 print("trial:", metrics["trial"])
 print("my list:", metrics["my list"])
 print("my list chart:", metrics["my list chart"])
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
-- `log` で 1 回だけ記録した `trial` は、値そのもの (`1`) で返ります。同じ名前で何回も `log` すると、リストで返ります。
+- `log` で 1 回だけ記録した `trial` は、値そのもの (`30`) で返ります。同じ名前で何回も `log` すると、リストで返ります。
 - `log_list` で記録した `my list` は、リストで返ります。
 - 画像の `my list chart` は、値の代わりに `aml://artifactId/ExperimentRun/dcid.<Run の ID>/<ファイル名>` という **参照** が返ります。
   Azure と同じ形です。画像そのものは Run のファイルとして保存されています。
 
 Run のファイルの一覧と、Run の概要も見てみましょう。ファイルは、いまのところ `log_image` で記録した図だけです。
-(`complete()` のとき、今のフォルダーの `outputs/` にファイルがあれば、それも Run にアップロードされ、一覧に `outputs/...` として現れます。
-学習したモデルなどを Run と一緒に残すための決まりで、06 で使います。)
+(`complete()` のとき、Run の `outputs/` フォルダー (ふつうは今のフォルダーの `outputs/`) にファイルがあれば、それも Run にアップロードされ、
+一覧に `outputs/...` として現れます。学習したモデルなどを Run と一緒に残すための決まりで、06 で使います。)
 
 `run` をセルの最後に書くと、Azure と同じ形の表が表示されます。
 Azure では **Details Page** が Azure portal のページへのリンクでした。このコースでは、ターミナルでその Run の詳細を見るコマンドが書かれています。
@@ -142,29 +142,30 @@ run
     ("markdown", r"""
 ## 4. k を変えて試す: k 近傍法 (kNN)
 
-2019 年のハンズオンの後半では、**k 近傍法** (k-nearest neighbors, kNN) というモデルで、k の値を変えながら正解率を比べました。
+2019 年のハンズオンの資料は、ロジスティック回帰の Run と **k 近傍法** (k-nearest neighbors, kNN) の Run を 1 つの実験で比べ、
+「最適な結果を返す k の値を見つける」と書いたところで終わっています。ここから先のコードは、ハンズオンのもとになった Microsoft Learn のモジュール
+(「Azure Machine Learning service を使用したローカル ML モデルのトレーニング」) の kNN の例にならいます。
 
 - kNN は、予測したい画像に **いちばん似ている (画素の距離が近い) 訓練画像を k 枚** 探し、その k 枚のラベルの多数決で答えを決めます。
 - k のように、学習で決まるのではなく人が決める設定を **ハイパーパラメーター** と呼びます。良い値は試してみないとわかりません。
-- ハンズオンと同じく、k = 1, 3, 5, …, 13 の 7 通りを試します (`range(1, 15, 2)`)。多数決が同点になりにくいよう、奇数にしています。
+- そのモジュールと同じく、k = 1, 3, 5, …, 13 の 7 通りを試します (`range(1, 15, 2)`)。多数決が同点になりにくいよう、奇数にしています。
 
 kNN は「学習」はほぼ一瞬 (訓練画像を覚えるだけ) ですが、予測が重いモデルです。1 枚予測するたびに、訓練画像 60,000 枚すべてとの距離を計算するからです。
 テスト画像 10,000 枚すべてを 7 回予測すると、このパソコンでは数分かかります。そこで、テスト画像から **ランダムに選んだ 1,000 枚** で比べます
 (テスト画像の前半と後半では書いた人の集団が違うので、先頭から取らずにランダムに選びます)。
-クイック モードでは、訓練 5,000 枚・テスト 500 枚に減らします。
 """),
     ("code", r"""
 rng = np.random.default_rng(0)
-n_train = min(5_000, len(X_train)) if AMLHANDSON_QUICK else len(X_train)
-n_eval = min(500 if AMLHANDSON_QUICK else 1_000, len(X_test))
+n_train = len(X_train)
+n_eval = min(1_000, len(X_test))
 eval_index = rng.choice(len(X_test), size=n_eval, replace=False)
 
-X_knn, y_knn = X_train[:n_train], y_train[:n_train]
+X_knn, y_knn = X_train, y_train
 X_eval, y_eval = X_test[eval_index], y_test[eval_index]
 print(f"訓練画像 {n_train:,} 枚 / 評価に使うテスト画像 {n_eval:,} 枚")
 """),
     ("markdown", r"""
-### 親 Run と子 Run
+### 親 Run と子 Run、そしてウィジェット
 
 7 通りの試行を、ばらばらの Run にするのではなく、**親 Run** 1 つの下に **子 Run** を 7 つぶら下げて記録します。
 「k の探索」という 1 回の作業の中に、k ごとの試行がある、という形です。
@@ -173,16 +174,28 @@ print(f"訓練画像 {n_train:,} 枚 / 評価に使うテスト画像 {n_eval:,}
 - `with ... as child:` の形で書くと、ブロックを抜けたときに子 Run が自動で `complete()` されます (途中でエラーが起きたら「失敗」になります)。
 - `parent.tag("model", "kNN")` は **タグ** です。Run に付ける「ラベル」のようなもので、あとから Run を探したり分類したりするのに使います。
 
-次のセルは、フルセットで 20〜40 秒ほどかかります。
+まず親 Run を始めて、`RunDetails(parent).show()` で **ウィジェット** を表示します。ウィジェットは Run の状態、メトリック、グラフ、子 Run などを
+まとめて表示し、Run が終わるまで数秒ごとに自動で更新されます (2019 年の `azureml.widgets` と同じ使い方です。当時のものは JupyterLab では
+表示できませんでしたが、このコースのものは JupyterLab 4 でも表示できます)。
 """),
     ("code", r"""
 from sklearn.neighbors import KNeighborsClassifier
+
+from amlhandson.widgets import RunDetails
 
 parent = exp.start_logging()
 parent.tag("model", "kNN")
 parent.log("train images", n_train)
 parent.log("test images", n_eval)
+RunDetails(parent).show()
+"""),
+    ("markdown", r"""
+次のセルで、k を変えながら子 Run を記録していきます。実行している間に、上のウィジェットの **Child runs** のタブを開いてみましょう。
+子 Run が 1 つずつ増え、その下に k ごとの正解率のグラフ (`accuracy vs k`) が描かれていきます。フルセットで 20〜40 秒ほどかかります。
 
+(GitHub などで、このノートブックを実行せずに見ているときは、ウィジェットの代わりに、表示した時点 (探索を始める前) の要約が表示されます。)
+"""),
+    ("code", r"""
 start = time.perf_counter()
 for k in range(1, 15, 2):
     with parent.child_run(name=f"k={k}") as child:
@@ -214,10 +227,9 @@ best_k = best["k"]
 print(f"最良の k = {best_k} (accuracy {best['accuracy']:.2%})")
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 print("子 Run の数:", len(trials))
 print("子 Run のメトリック:", sorted(trials[0]))
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 ### 表とグラフで比べる
 
@@ -245,7 +257,7 @@ HTML("<table><tr><th>子 Run</th><th>k</th><th>accuracy</th><th>状態</th><th>�
 ks = [values["k"] for values in trials]
 accuracies = [values["accuracy"] for values in trials]
 
-fig, ax = plt.subplots(figsize=(6, 3.5))
+fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 ax.plot(ks, accuracies, marker="o")
 ax.plot([best_k], [best["accuracy"]], marker="*", markersize=16, color="tab:red", label=f"best k = {best_k}")
 ax.set_xticks(ks)
@@ -257,7 +269,8 @@ parent.log_image("accuracy by k", plot=fig)
 plt.show()
 """),
     ("markdown", r"""
-最後に、ハンズオンと同じ名前 (`Best_k` と `accuracy`) で、選んだ結果を親 Run に記録して完了にします。
+最後に、Microsoft Learn のモジュールと同じ名前 (`Best_k` と `accuracy`) で、選んだ結果を親 Run に記録して完了にします。
+上のウィジェットの状態も Completed に変わります。
 """),
     ("code", r"""
 parent.log("Best_k", best_k)
@@ -265,9 +278,8 @@ parent.log("accuracy", best["accuracy"])
 parent.complete()
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 sorted(parent.get_metrics())
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 k を大きくすると、たくさんの近所の多数決になるので、1 枚だけの「たまたま似ている」画像にだまされにくくなります。
 一方で大きくしすぎると、遠くの (あまり似ていない) 画像まで投票に加わり、正解率が下がっていきます。
@@ -275,21 +287,25 @@ MNIST では、小さめの k (1〜5) が良いことが多いようです。
 
 kNN の正解率は 96〜97% ほどで、04 のロジスティック回帰 (約 92.6%) より高くなりました。そのかわり予測に時間がかかります。
 
-**注意**: ここでは、ハンズオンに合わせて **テストデータ** で k を選びました。本来は、訓練データの一部を「検証データ」として取り分けて k を選び、
+**注意**: ここでは、もとのモジュールに合わせて **テストデータ** で k を選びました。本来は、訓練データの一部を「検証データ」として取り分けて k を選び、
 テストデータは最後に 1 回だけ使うのが正しいやり方です。テストデータで選ぶと、テストの正解率が実力より少し良く見えてしまうからです。
 """),
     ("markdown", r"""
 ## 5. RunDetails ウィジェットで見る
 
-`RunDetails(run).show()` は、Run の状態、メトリック、グラフ、画像、子 Run などをまとめて表示するウィジェットです。
-2019 年の `azureml.widgets` は古い Jupyter Notebook 専用で、JupyterLab では表示できませんでした。このコースのものは JupyterLab 4 でも表示できます。
-実行中の Run を表示すると、Run が終わるまで自動で更新されます。
+4 で表示したウィジェットは、探索の間に自動で更新され、いまは Completed になっているはずです。上に戻って、タブを順に開いてみましょう。
 
-上のタブ (Metrics, Charts, Images, Child runs, …) をクリックして、中身を見てみましょう。
+| タブ | 中身 |
+|---|---|
+| Metrics | 親 Run のメトリック (`train images`, `test images`, `Best_k`, `accuracy`) |
+| Charts | 何度も記録したメトリックのグラフ (親 Run にはないので空です) |
+| Images | `log_image` で記録した図 (`accuracy by k`) |
+| Child runs | 7 つの子 Run の表と、k ごとの正解率のグラフ (`accuracy vs k`) |
+| Log / Files | Run のログとファイル |
+
+完了した Run をもう一度表示すると、いまの状態が表示されます (実行せずに見ているときは、同じ内容の要約が表示されます)。
 """),
     ("code", r"""
-from amlhandson.widgets import RunDetails
-
 RunDetails(parent).show()
 """),
     ("markdown", r"""
@@ -312,7 +328,7 @@ RunDetails(parent).show()
 - セルのコードと、`print` の出力も Run に保存されます。
 - `-t キー=値` でタグも付けられます。
 
-ハンズオンの「ロジスティック回帰の Run が 1 つと kNN の Run が 1 つで、結果を比べる実験を作る」を、ここで完成させましょう。
+ハンズオンの「ロジスティック回帰の Run が 1 つと kNN の Run が 1 つで、結果を比べる実験」を、ここで完成させましょう。
 04 のロジスティック回帰を、訓練画像 5,000 枚で (時間短縮のため)、kNN と同じテスト画像で評価して記録します。約 5 秒かかります。
 """),
     ("code", r"""
@@ -338,62 +354,10 @@ print(f"logistic regression: accuracy={lr_accuracy:.2%}")
 ロジスティック回帰の `accuracy` が 04 (約 0.926) より低いのは、ここでは時間短縮のために訓練画像を 5,000 枚しか使っていないからです。
 `train images` の列を見れば、それもすぐにわかります。条件をメトリックやタグとして一緒に記録しておくと、こうした比較の落とし穴に気づけます。
 
-同じ表は、ターミナルで `amlhandson runs list -e my-first-experiment` を実行しても表示できます (`--all` を付けると子 Run も)。
+表の `(last)` の付いた列は、1 つの Run で何度も記録した (または `log_list` で記録した) メトリックで、最後の値を表示しています。
 
-## 演習
-
-### 演習 1: 記録から読み出す
-
-親 Run `parent` に記録した `Best_k` の値を、`get_metrics()` を使って **記録から** 読み出し、`answer_1` に入れてください。
-(変数 `best_k` を使わずに、`parent.get_metrics()` の辞書から取り出してみましょう)
-"""),
-    ("code", r"""
-# 演習 1: 下の None を書き換えてください
-answer_1 = None
-"""),
-    ("code", r"""
-from amlhandson.exercises import check
-
-check(answer_1, parent.get_metrics()["Best_k"],
-      hint='parent.get_metrics() は {"メトリック名": 値} の辞書です。["Best_k"] で取り出せます。');
-"""),
-    ("markdown", r"""
-<details><summary>解答例</summary>
-
-```python
-answer_1 = parent.get_metrics()["Best_k"]
-```
-
-`parent.get_metrics("Best_k")` のように名前を指定すると、そのメトリックだけの辞書が返ります。
-
-</details>
-
-### 演習 2: いちばん悪かった k
-
-子 Run の記録から、**accuracy がいちばん低かった k** を求めて `answer_2` に入れてください。
-(ヒント: 上の `trials` は子 Run のメトリックのリストです。`max` の代わりに `min` を使うと…?)
-"""),
-    ("code", r"""
-# 演習 2: 下の None を書き換えてください
-answer_2 = None
-"""),
-    ("code", r"""
-from amlhandson.exercises import check
-
-check(answer_2, min(trials, key=lambda values: values["accuracy"])["k"],
-      hint='min(trials, key=lambda values: values["accuracy"])["k"] で求められます。');
-"""),
-    ("markdown", r"""
-<details><summary>解答例</summary>
-
-```python
-worst = min(trials, key=lambda values: values["accuracy"])
-answer_2 = worst["k"]
-```
-
-k が大きいほど低くなる傾向がありますが、1,000 枚での比較なので、順番は少し前後します。
-
-</details>
+同じ表は、ターミナルで `amlhandson runs list -e my-first-experiment` を実行しても表示できます (`--all` を付けると子 Run も、
+`--metrics accuracy,Best_k` のように書くと表示するメトリックを選べます)。
 """),
     ("markdown", r"""
 ## 7. Studio (ポータル) で Run を比べる
@@ -409,6 +373,123 @@ JupyterLab の Launcher の **AML Studio** カードか、次のセルのリン�
 %aml_studio -e my-first-experiment
 """),
     ("markdown", r"""
+## 演習
+
+演習のセルを書き換えて実行し、すぐ下のチェックのセルを実行します。詰まったらヒントを 1 つずつ開きましょう。
+解答例は、この節の最後の「演習の解答例」にあります。
+
+### 演習 1: 自分で Run を記録する
+
+k = 2 (偶数) の kNN を試して、その結果を **新しい Run** に記録してください。
+
+1. 実験 `exp` で Run を始め、変数 `my_run` に入れる
+2. `KNeighborsClassifier(n_neighbors=2)` を `X_knn`, `y_knn` で学習させ、`X_eval` での正解率を求める
+3. `my_run` に、メトリック `k` (値 2) と `accuracy` (正解率) を記録する
+4. Run を完了させる
+
+チェックのセルは、あなたの Run の実験、状態、メトリックを、ワークスペースの記録から確かめます。kNN の予測に約 5 秒かかります。
+"""),
+    ("code", r"""
+# 演習 1: None を書き換えて、Run を記録するコードを書いてください
+my_run = None
+""", "exercise"),
+    ("code", r"""
+from amlhandson.exercises import check_run
+
+check_run(my_run, experiment="my-first-experiment",
+          metrics={"k": 2, "accuracy": lambda a: isinstance(a, float) and 0.5 < a <= 1.0},
+          hint="start_logging → log (k と accuracy) → complete の順です。3 の最初の Run のセルを見返しましょう。")
+""", "check"),
+    ("markdown", r"""
+<details><summary>ヒント 1 (考え方)</summary>
+
+3 の「最初の Run」と同じ流れです: `exp.start_logging()` で始める → `log` で記録する → `complete()` で終える。
+正解率の計算は、4 のループの中の 2 行 (`fit` と `np.average`) と同じです。
+
+</details>
+<details><summary>ヒント 2 (書き出し)</summary>
+
+```python
+my_run = exp.start_logging()
+knn2 = KNeighborsClassifier(n_neighbors=2).fit(X_knn, y_knn)
+accuracy2 = ...
+my_run.log(...)
+```
+
+最後に Run を完了させるのを忘れずに。
+
+</details>
+""", "hint"),
+    ("markdown", r"""
+### 演習 2: いちばん悪かった k
+
+子 Run の **記録** から、accuracy がいちばん低かった k を求めて `answer_2` に入れてください。
+(画面に表示された数字を書き写すのではなく、`trials` か `parent.get_metrics(recursive=True)` を使ってコードで求めます)
+"""),
+    ("code", r"""
+# 演習 2: None を書き換えてください
+answer_2 = None
+""", "exercise"),
+    ("code", r"""
+from amlhandson.exercises import check
+
+check(answer_2, min(trials, key=lambda values: values["accuracy"])["k"],
+      hint="「記録から最良の k を選ぶ」では、いちばん大きいものを選びました。今度はいちばん小さいものです。")
+""", "check"),
+    ("markdown", r"""
+<details><summary>ヒント 1 (考え方)</summary>
+
+`trials` は子 Run のメトリックの辞書 (`{"k": ..., "accuracy": ...}`) のリストです。
+最良の k は `max(trials, key=...)` で選びました。`max` と対になる組み込み関数があります。
+
+</details>
+<details><summary>ヒント 2 (書き出し)</summary>
+
+```python
+worst = ...(trials, key=lambda values: values["accuracy"])
+answer_2 = worst[...]
+```
+
+</details>
+""", "hint"),
+    ("markdown", r"""
+## 演習の解答例
+
+自分で解いてから見ましょう。
+""", "solution"),
+    ("code", r"""
+my_run = exp.start_logging()
+knn2 = KNeighborsClassifier(n_neighbors=2).fit(X_knn, y_knn)
+accuracy2 = np.average(knn2.predict(X_eval) == y_eval)
+my_run.log("k", 2)
+my_run.log("accuracy", accuracy2)
+my_run.complete()
+print(f"k=2, accuracy={accuracy2:.2%}")
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check_run
+
+check_run(my_run, experiment="my-first-experiment",
+          metrics={"k": 2, "accuracy": lambda a: isinstance(a, float) and 0.5 < a <= 1.0}, hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
+`with exp.start_logging() as my_run:` と書くと、ブロックを抜けるときに自動で `complete()` されます (途中でエラーが起きたら Failed になります)。
+k = 2 は 2 票の多数決なので同点になりやすく、k = 1 や 3 より少し低くなることが多いです。
+""", "solution"),
+    ("code", r"""
+worst = min(trials, key=lambda values: values["accuracy"])
+answer_2 = worst["k"]
+print(answer_2)
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check
+
+check(answer_2, min(trials, key=lambda values: values["accuracy"])["k"], hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
+k が大きいほど低くなる傾向がありますが、1,000 枚での比較なので、順番は少し前後します。
+""", "solution"),
+    ("markdown", r"""
 ## まとめ
 
 - **実験** は Run のグループ、**Run** は 1 回の試行の記録です。`Experiment(ws, "my-first-experiment")` で実験を作り、
@@ -417,12 +498,12 @@ JupyterLab の Launcher の **AML Studio** カードか、次のセルのリン�
   `run.get_metrics()` で読み出しました。
 - kNN の k の探索を、親 Run と 7 つの子 Run (`parent.child_run`) として記録し、`get_metrics(recursive=True)` の記録から最良の k を選んで
   `Best_k` と `accuracy` を記録しました。
+- `RunDetails(run).show()` で、実行中の Run が更新されていく様子を見ました。子 Run のタブには、k ごとの正解率のグラフも描かれます。
 - Run の比較は、表 (`get_children()` から作った HTML の表、`%aml_runs`) とグラフで行いました。
-  `RunDetails(run).show()` でも Run の中身を一覧できます。
 - ポータルの画面にあたる **AML Studio** (`%aml_studio -e 実験名`) では、Run を並べ替え・絞り込み・比較できます。
 - `%%aml_run` マジックを使うと、セル 1 つを手軽に Run として記録できます。
 
-2019 年のハンズオンでは、このあと同じ学習を Azure の計算機 (リモートのコンピューティング先) で実行し、
+2019 年の Azure では、このあと同じ学習を Azure の計算機 (リモートのコンピューティング先) で実行し、
 できたモデルを登録して Web サービスとしてデプロイしました。
 
 ## 次へ

@@ -6,12 +6,15 @@ CELLS = [
     ("markdown", r"""
 # 06 モデルを登録して Web サービスとしてデプロイする
 
-2019 年のハンズオンの最後の段階は、学習したモデルを **登録** し、**Web サービス** として **デプロイ** (配置) することでした。
+データサイエンスのプロセスの最後の段階は、学習したモデルを **登録** し、**Web サービス** として **デプロイ** (配置) することでした (00 の図)。
 Web サービスにすると、ほかのプログラムが HTTP でデータを送るだけで、モデルの予測を受け取れるようになります。
 
-当時は Docker イメージを作って Azure Container Instances (ACI) に配置するので、1 回のデプロイに 7〜8 分かかりました。
-しかも `score.py` にまちがいがあると、長く待ったあとに「Did your init method fail?」とだけ表示されることもありました。
-このコースでは同じコードで、このパソコンの中に **数秒で** Web サービスを起動します。失敗したときは、理由とエラーの場所がすぐにわかります。
+2019 年の Azure では Docker イメージを作って Azure Container Instances (ACI) に配置したので、当時の公式チュートリアル (MNIST のデプロイ) にも
+1 回のデプロイに 7〜8 分かかると書かれていました。しかも `score.py` にまちがいがあると、長く待ったあとに「Did your init method fail?」とだけ
+表示されることもありました。このコースでは同じコードで、このパソコンの中に **数秒で** Web サービスを起動します。失敗したときは、理由とエラーの場所がすぐにわかります。
+
+(ハンズオンの資料は、デプロイに必要なもの (スコア スクリプト、環境ファイル、構成ファイル) までを説明しています。このノートブックのコードは、
+当時の Azure Machine Learning SDK v1 の公式チュートリアルとドキュメントのやり方にならっています。)
 
 ## 学習の目的
 
@@ -23,15 +26,16 @@ Web サービスにすると、ほかのプログラムが HTTP でデータを�
 
 ## 所要時間
 
-約 25 分。時間のかかるセルは次の 2 つです (2 コアのパソコンでの目安)。
+約 30 分。時間のかかるセルは次の 3 つです (2 コアのパソコンでの目安)。
 
-- 「3. モデルを学習して登録する」の学習のセル: 訓練画像 10,000 枚で約 10〜30 秒 (クイック モードでは数秒)
+- 「3. モデルを学習して登録する」の学習のセル: 訓練画像 10,000 枚で約 10〜30 秒
 - 「7. Web サービスを呼び出す」のテスト画像 10,000 枚の予測: 約 5〜10 秒
+- 演習 2 のデプロイ: 約 5 秒
 """),
     ("markdown", r"""
 ## 1. デプロイの流れ
 
-デプロイには、次の 3 つが必要です (2019 年のハンズオンの説明のとおりです)。
+デプロイには、次の 3 つが必要です (ハンズオンの資料の「デプロイ」の説明のとおりです)。
 
 - **スコアリング スクリプト** (`score.py`): モデルをどう読み込み、どう予測するかを書いた Python のファイル
 - **環境ファイル** (`myenv.yml`): スクリプトが使うパッケージ (scikit-learn など) の一覧
@@ -61,7 +65,7 @@ flowchart LR
     ("markdown", r"""
 ## 2. 準備
 
-データとワークスペースを用意します。05 までと同じく、`Workspace.from_config()` は `config.json` を見つけて `docs-ws` を開きます。
+02 でそろえたデータを読み込み、ワークスペースを開きます。05 までと同じく、`Workspace.from_config()` は `config.json` を見つけて `docs-ws` を開きます。
 """),
     ("code", r"""
 import json
@@ -78,18 +82,20 @@ import numpy as np
 from amlhandson import Experiment, Workspace
 from amlhandson.datasets import mnist
 
-AMLHANDSON_QUICK = os.environ.get("AMLHANDSON_QUICK") == "1"
-mnist.download("data", progress=False)
-X_train, y_train, X_test, y_test = mnist.load("data")
+X_train, y_train, X_test, y_test = mnist.load()
 
 ws = Workspace.from_config()
 """),
     ("markdown", r"""
 ## 3. モデルを学習して登録する
 
-04 で学んだロジスティック回帰を、ここでもう一度学習します。今回の主役はデプロイなので、時間短縮のため訓練画像を 10,000 枚に減らします
-(クイック モードでは 2,000 枚)。学習は 05 で学んだ Run として記録し、モデルを `outputs/` フォルダーに保存します。
-`run.complete()` を呼ぶと、`outputs/` の中身が Run のファイルとしてアップロードされます。
+04 で学んだロジスティック回帰を、ここでもう一度学習します。今回の主役はデプロイなので、時間短縮のため訓練画像を 10,000 枚に減らします。
+学習は 05 で学んだ Run として記録し、モデルを Run の `outputs/` フォルダーに保存します。`run.complete()` を呼ぶと、`outputs/` の中身が
+Run のファイルとしてアップロードされます。
+
+`start_logging(outputs="deploy/outputs")` で、この Run の `outputs/` フォルダーを `deploy/outputs/` にしています。
+05 の Run と同じ `outputs/` (このフォルダーの `outputs/`) にモデルを置くと、05 をもう一度実行したときに、このモデルが 05 の Run
+(kNN の Run) にもアップロードされてしまうからです。Run の中では、どちらの場合もファイルの名前は `outputs/...` になります。
 
 04 で見た `ConvergenceWarning` (反復の上限に達した、という注意) は、今回は表示しないようにしています。
 """),
@@ -98,10 +104,10 @@ import joblib
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-n_train = min(2_000 if AMLHANDSON_QUICK else 10_000, len(X_train))
+n_train = min(10_000, len(X_train))
 
 exp = Experiment(workspace=ws, name="deploy-mnist")
-run = exp.start_logging()
+run = exp.start_logging(outputs="deploy/outputs")
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
     clf = LogisticRegression(max_iter=100).fit(X_train[:n_train], y_train[:n_train])
@@ -109,10 +115,10 @@ accuracy = np.average(clf.predict(X_test) == y_test)
 run.log("train images", n_train)
 run.log("accuracy", accuracy)
 
-os.makedirs("outputs", exist_ok=True)
-joblib.dump(clf, "outputs/sklearn_mnist_model.pkl")
+joblib.dump(clf, "deploy/outputs/sklearn_mnist_model.pkl")
 run.complete()
 print(f"訓練画像 {n_train:,} 枚で学習しました。テストの正解率: {accuracy:.4f}")
+print("Run のファイル:", run.get_file_names())
 """),
     ("markdown", r"""
 Run のファイルになったモデルを、**モデル** としてワークスペースに登録します。
@@ -143,10 +149,9 @@ for m in Model.list(ws, name="sklearn_mnist")[:3]:
     print(m.id, m.tags)
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 latest = Model(ws, "sklearn_mnist")
 print(latest.id == model.id, latest.file_name, latest.tags)
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 ## 4. スコアリング スクリプト (score.py) を書く
 
@@ -158,13 +163,10 @@ Web サービスの中では、`score.py` の 2 つの関数が呼ばれます�
 | `run(raw_data)` | リクエストが来る **たびに** | 送られてきた JSON の文字列 (`raw_data`) を読み、予測して、結果を返す |
 
 - 登録したモデルのファイルは、環境変数 `AZUREML_MODEL_DIR` が指すフォルダーに置かれます。
-- 送るデータは、2019 年のハンズオンと同じ `{"data": [[784 個の数], [784 個の数], ...]}` という JSON の形にします (1 行が画像 1 枚)。
+- 送るデータは、当時のチュートリアルと同じ `{"data": [[784 個の数], [784 個の数], ...]}` という JSON の形にします (1 行が画像 1 枚)。
 - `run` の戻り値は、リストや辞書など **JSON にできる値** にします。NumPy の配列は `.tolist()` でリストにします。
 
 `%%writefile` は、セルの中身をファイルに保存する Jupyter のマジックです。`deploy` フォルダーに保存します。
-"""),
-    ("code", r"""
-os.makedirs("deploy", exist_ok=True)
 """),
     ("code", r"""
 %%writefile deploy/score.py
@@ -193,7 +195,7 @@ def run(raw_data):
     ("markdown", r"""
 ## 5. 環境ファイルを作る
 
-`score.py` が使うパッケージを、conda の環境ファイル (`myenv.yml`) に書きます。2019 年のハンズオンと同じく、`CondaDependencies` で作ります。
+`score.py` が使うパッケージを、conda の環境ファイル (`myenv.yml`) に書きます。当時のチュートリアルと同じく、`CondaDependencies` で作ります。
 """),
     ("code", r"""
 from amlhandson.core.conda_dependencies import CondaDependencies
@@ -211,7 +213,9 @@ with open("deploy/myenv.yml", encoding="utf-8") as f:
 - 2019 年の Azure では、この一覧をもとに conda がパッケージを入れた Docker イメージを作りました。そのため、サーバーの部品の
   `azureml-defaults` を書き忘れると、サービスが「No module named 'flask'」で止まりました。
 - このコースでは、サービスは **いま動いている Python** (このノートブックと同じパッケージ) で動きます。環境ファイルは、
-  11 で Docker イメージ用のファイルを書き出すときに使われます。`azureml-defaults` は必要ありません。
+  10 で Docker イメージ用のファイルを書き出すときに使われます。`azureml-defaults` は必要ありません。
+  (サービスのサーバーに使うパッケージ `uvicorn` は、コースのインストール `pip install -e ".[course]"` で入ります。
+  入っていなければ、デプロイのときにそう表示されます。)
 """),
     ("code", r"""
 env = Environment.from_conda_specification(name="sklearn-env", file_path="deploy/myenv.yml")
@@ -223,7 +227,8 @@ print(env.name, env.python.conda_dependencies.pip_packages)
 3 つの材料をまとめます。
 
 - `InferenceConfig(entry_script=..., environment=...)`: どのスクリプトを、どの環境で動かすか
-- `AciWebservice.deploy_configuration(...)`: サービスの構成。ハンズオンと同じく CPU 1 コア、メモリ 1 GB とし、タグと説明も付けます
+- `AciWebservice.deploy_configuration(...)`: サービスの構成。当時の公式チュートリアルの値と同じく CPU 1 コア、メモリ 1 GB とし
+  (指定しなければ 0.1 コアと 0.5 GB でした)、タグと説明も付けます
 - `Model.deploy(ws, サービス名, [モデル], inference_config, deployment_config)`: デプロイを始めます。
   `overwrite=True` を付けると、同じ名前のサービスがあれば置き換えます (このノートブックを何度実行しても大丈夫なように)
 
@@ -252,10 +257,9 @@ print(f"デプロイにかかった時間: {time.perf_counter() - start:.1f} 秒
 `127.0.0.1` は「このパソコン自身」を表すアドレスで、ほかのパソコンからはつながりません。`:` の後ろの数字 (ポート番号) は、空いている番号が自動で選ばれます。
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 print(service.state)
 print(service.scoring_uri)
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 ## 7. Web サービスを呼び出す
 
@@ -286,7 +290,7 @@ plt.show()
 `service.run` の中では、`scoring_uri` に **HTTP の POST リクエスト** を送っています。ヘッダーの `Content-Type: application/json` で
 「本文は JSON です」と伝えます。Python 以外のプログラム (ほかの言語や `curl` コマンド) からも、同じ形で呼び出せます。
 
-ここでは Python に最初から入っている `urllib.request` を使います (`requests` パッケージがあれば
+ここでは Python に最初から入っている `urllib.request` を使います (`requests` パッケージを入れれば
 `requests.post(service.scoring_uri, data=test_samples, headers=headers)` でも同じです)。
 """),
     ("code", r"""
@@ -300,35 +304,8 @@ with opener.open(request) as response:
     print(json.loads(response.read()))
 """),
     ("markdown", r"""
-### テスト画像全部で正解率を測る
-
-テスト画像を 1,000 枚ずつサービスに送って予測させ、正解率を測ります (クイック モードでは 1,000 枚だけ)。
-サービスの中のモデルは、このノートブックで学習した `clf` と同じものなので、正解率も同じになるはずです。
-"""),
-    ("code", r"""
-n_eval = 1_000 if AMLHANDSON_QUICK else len(X_test)
-predicted = []
-for begin in range(0, n_eval, 1_000):
-    batch = json.dumps({"data": X_test[begin:begin + 1_000].tolist()})
-    predicted += service.run(input_data=batch)
-
-served_accuracy = np.average(np.array(predicted) == y_test[:n_eval])
-local_accuracy = np.average(clf.predict(X_test[:n_eval]) == y_test[:n_eval])
-print(f"サービスの正解率: {served_accuracy:.4f} ({n_eval:,} 枚)")
-print(f"ノートブックの clf の正解率: {local_accuracy:.4f}")
-"""),
-    ("code", r"""
-# NBVAL_CHECK_OUTPUT
-print("同じ正解率:", served_accuracy == local_accuracy)
-"""),
-    ("markdown", r"""
-## 8. 演習
-
-### 演習 1: まちがった Content-Type で送ると?
-
-ヘッダーの `Content-Type` を `text/plain` にして、同じデータを送ってみます。サービスはリクエストを受け付けず、
+ヘッダーの `Content-Type` を `text/plain` にして、同じデータを送るとどうなるでしょう。サービスはリクエストを受け付けず、
 **ステータスコード** (HTTP の結果を表す 3 桁の数字。200 は成功) とエラーの説明を返します。
-下のセルを実行し、表示されたステータスコードを整数で `answer_1` に入れてください。
 """),
     ("code", r"""
 bad_request = urllib.request.Request(service.scoring_uri, data=test_samples.encode("utf-8"),
@@ -338,55 +315,31 @@ try:
 except urllib.error.HTTPError as error:
     print("HTTP", error.code)
     print(json.loads(error.read())["message"])
-
-# 演習 1: 下の None を書き換えてください
-answer_1 = None
-"""),
-    ("code", r"""
-from amlhandson.exercises import check
-
-check(answer_1, 415, hint="上のセルで「HTTP」のあとに表示された 3 桁の数字を、整数 (引用符なし) で入れてください。");
 """),
     ("markdown", r"""
-<details><summary>解答例</summary>
-
-```python
-answer_1 = 415
-```
-
 415 は「Unsupported Media Type」(本文の種類が受け付けられない) という意味です。ほかにも、JSON として読めない本文には 400、
-大きすぎる本文 (10 MB より大きい) には 413、`run()` の中で例外が起きたときには 500 が返ります。どれも、本文の説明 (`message`) に理由が書かれています。
+大きすぎる本文 (10 MB より大きい) には 413、`run()` の中で例外が起きたときには 500 が返ります。どれも、本文の説明に理由が書かれています。
 
-</details>
+### テスト画像全部で正解率を測る
 
-### 演習 2: 11 枚目から 20 枚目を予測させる
-
-テスト画像の 11 枚目から 20 枚目 (`X_test[10:20]`) を `service.run` で送り、返ってきた予測のリストを `answer_2` に入れてください。
-(ヒント: 7 の `test_samples` の作り方をまねします)
+テスト画像を 1,000 枚ずつサービスに送って予測させ、正解率を測ります。
+サービスの中のモデルは、このノートブックで学習した `clf` と同じものなので、正解率も同じになるはずです。
 """),
     ("code", r"""
-# 演習 2: 下の None を書き換えてください
-answer_2 = None
+predicted = []
+for begin in range(0, len(X_test), 1_000):
+    batch = json.dumps({"data": X_test[begin:begin + 1_000].tolist()})
+    predicted += service.run(input_data=batch)
+
+served_accuracy = np.average(np.array(predicted) == y_test)
+print(f"サービスの正解率: {served_accuracy:.4f} ({len(X_test):,} 枚)")
+print(f"ノートブックの clf の正解率: {accuracy:.4f}")
 """),
     ("code", r"""
-from amlhandson.exercises import check
-
-check(answer_2, clf.predict(X_test[10:20]).tolist(),
-      hint='service.run(json.dumps({"data": X_test[10:20].tolist()})) の戻り値です。');
-"""),
+print("同じ正解率:", served_accuracy == accuracy)
+""", "nbval-check-output"),
     ("markdown", r"""
-<details><summary>解答例</summary>
-
-```python
-answer_2 = service.run(json.dumps({"data": X_test[10:20].tolist()}))
-```
-
-NumPy の配列は JSON にできないので、`.tolist()` でリストにしてから `json.dumps` します。
-
-</details>
-"""),
-    ("markdown", r"""
-## 9. わざと失敗させてみる
+## 8. わざと失敗させてみる
 
 `score.py` にまちがいがあると、サービスは起動できません。わざとまちがえた `score_broken.py` を作って、何が起きるかを見てみましょう。
 `init()` の中で、変数名を `model_path` ではなく `model_pth` と書きまちがえています。
@@ -433,9 +386,8 @@ except WebserviceException as error:
 失敗の原因を調べるときは、まず `service.get_logs()` でした。
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 print(broken.state)
-"""),
+""", "nbval-check-output"),
     ("code", r"""
 print(broken.get_logs())
 """),
@@ -448,23 +400,30 @@ shutil.copy("deploy/score.py", "deploy/score_broken.py")
 broken.reload()
 print(broken.state)
 """),
+    ("markdown", r"""
+直ったサービスを呼び出して、本当に予測できるようになったことを確かめます。
+"""),
+    ("code", r"""
+fixed = broken.run(input_data=test_samples)
+print("直したサービスの予測:", fixed)
+print("最初のサービスと同じ:", fixed == result)
+"""),
     ("code", r"""
 broken.delete()
 print(broken.state)
 """),
     ("markdown", r"""
-## 10. あとからサービスを見つける
+## 9. あとからサービスを見つける
 
 デプロイしたサービスは、ノートブックのカーネルを止めても動き続けます (2019 年の ACI と同じです)。
 別のノートブックやカーネルからは、`Webservice(ws, サービス名)` や `ws.webservices` で、動いているサービスを見つけられます。
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 from amlhandson.core.webservice import Webservice
 
 again = Webservice(ws, "sklearn-mnist-svc")
 print(type(again).__name__, again.state)
-"""),
+""", "nbval-check-output"),
     ("markdown", r"""
 ターミナルからは、`amlhandson services list` で一覧を、`amlhandson services stop サービス名` で止められます
 (`amlhandson services logs サービス名` でログも見られます)。ノートブックの中から、`!` を付けて実行してみます。
@@ -473,7 +432,7 @@ print(type(again).__name__, again.state)
 !{sys.executable} -m amlhandson.cli services list
 """),
     ("markdown", r"""
-## 11. Docker イメージ用のファイルを書き出す (参考)
+## 10. Docker イメージ用のファイルを書き出す (参考)
 
 2019 年の Azure では、デプロイのたびに Docker イメージが作られました。このコースのデプロイでは Docker を使いませんが、
 `Model.package` で、同じサービスの Docker イメージを作るためのファイル一式 (build context) を書き出せます。
@@ -492,7 +451,7 @@ with open("deploy/imagefiles/Dockerfile", encoding="utf-8") as f:
 - `README.md`: ビルドと起動のコマンド (`docker build -t sklearn-mnist-package .` → `docker run -p 6789:5001 sklearn-mnist-package`)
 """),
     ("markdown", r"""
-## Studio (ポータル) でモデルとエンドポイントを見る
+## 11. Studio (ポータル) でモデルとエンドポイントを見る
 
 2019 年のハンズオンでは、登録したモデルとデプロイしたサービスを Azure portal の「モデル」「デプロイ」の画面で確認しました。
 **AML Studio (ローカル版)** では、次のページで同じことができます (JupyterLab の Launcher の **AML Studio** カードか、下のリンク)。
@@ -507,21 +466,232 @@ with open("deploy/imagefiles/Dockerfile", encoding="utf-8") as f:
 %aml_studio -p models
 """),
     ("markdown", r"""
+## 演習
+
+演習のセルを書き換えて実行し、すぐ下のチェックのセルを実行します。詰まったらヒントを 1 つずつ開きましょう。
+解答例は、この節の最後の「演習の解答例」にあります。
+
+### 演習 1: モデルを登録する
+
+3 の `run` のモデル (`outputs/sklearn_mnist_model.pkl`) を、名前 **`mnist-logreg`** で、タグ `{"area": "mnist", "type": "logistic"}` を付けて登録し、
+戻り値を `my_model` に入れてください。チェックのセルは、ワークスペースに登録されたモデルの名前、タグ、バージョンを確かめます。
+"""),
+    ("code", r"""
+# 演習 1: None を書き換えてください
+my_model = None
+""", "exercise"),
+    ("code", r"""
+from amlhandson.exercises import check_model
+
+check_model(my_model, name="mnist-logreg", tags={"area": "mnist", "type": "logistic"},
+            hint="3 で sklearn_mnist を登録したセルと同じメソッドを使います。名前とタグだけが違います。")
+""", "check"),
+    ("markdown", r"""
+<details><summary>ヒント 1 (考え方)</summary>
+
+モデルのファイルは、もう Run のファイルになっています。Run から登録するメソッドに、名前 (`model_name`)、Run の中の場所 (`model_path`)、
+タグ (`tags`) を渡します。
+
+</details>
+<details><summary>ヒント 2 (書き出し)</summary>
+
+```python
+my_model = run.register_model(model_name=..., model_path="outputs/...", tags={...})
+```
+
+</details>
+""", "hint"),
+    ("markdown", r"""
+### 演習 2: 確信度も返す score.py を書いてデプロイする
+
+予測した数字だけでなく、そのモデルがどのくらい自信を持っているか (**確信度**: いちばん高い確率) も返す Web サービスを作ります。
+
+1. 下のセルの `score_confidence.py` の `...` を書き換えて、`run()` が
+   `{"predictions": [予測した数字, ...], "confidence": [確信度, ...]}` を返すようにする
+   (確信度は `model.predict_proba(data)` の各行の最大値。0〜1 の小数です)
+2. その次のセルで、このスクリプトを使う Web サービスを `LocalWebservice` で **`sklearn-mnist-confidence`** という名前でデプロイし、
+   起動を待ってから `my_service` に入れる
+
+チェックのセルは、あなたのサービスにテスト画像 5 枚を送り、返ってきた答えを確かめます。
+"""),
+    ("code", r"""
+%%writefile deploy/score_confidence.py
+# 演習 2: init() と run() の ... を書き換えてください
+import json
+import os
+
+import joblib
+import numpy as np
+
+
+def init():
+    global model
+    model = ...  # モデルのファイルを読み込む
+
+
+def run(raw_data):
+    data = np.array(json.loads(raw_data)["data"])
+    predictions = ...  # 予測した数字のリスト
+    confidence = ...   # それぞれの確信度 (いちばん高い確率) のリスト
+    return {"predictions": predictions, "confidence": confidence}
+""", "exercise"),
+    ("code", r"""
+# 演習 2 (続き): None を書き換えて、score_confidence.py のサービスをデプロイしてください
+my_service = None
+""", "exercise"),
+    ("code", r"""
+from amlhandson.exercises import check_service
+
+
+def judge(answer):
+    # サービスの答えを確かめる: 問題があればその説明を、なければ None を返す
+    if not isinstance(answer, dict) or set(answer) != {"predictions", "confidence"}:
+        return 'run() は {"predictions": [...], "confidence": [...]} という辞書を返すはずです'
+    if answer["predictions"] != clf.predict(X_test[:5]).tolist():
+        return "predictions が model.predict(data) の結果と違います"
+    expected = clf.predict_proba(X_test[:5]).max(axis=1)
+    if len(answer["confidence"]) != 5 or not np.allclose(answer["confidence"], expected):
+        return "confidence が predict_proba(data) の各行の最大値と違います"
+    return None
+
+
+check_service(my_service, json.dumps({"data": X_test[:5].tolist()}), judge,
+              hint="score.py の init() と run() をまねします。確信度は predict_proba(data).max(axis=1) です。")
+""", "check"),
+    ("markdown", r"""
+<details><summary>ヒント 1 (考え方)</summary>
+
+`init()` は 4 の `score.py` と同じです。`run()` では、予測 (`model.predict`) と確率 (`model.predict_proba`) の 2 つを計算し、
+どちらも `.tolist()` で JSON にできるリストにします。デプロイは 8 の `LocalWebservice` の例と同じ形です (使うスクリプトだけが違います)。
+
+</details>
+<details><summary>ヒント 2 (書き出し)</summary>
+
+```python
+# score_confidence.py の run() の中
+predictions = model.predict(data).tolist()
+confidence = model.predict_proba(data).max(axis=...).tolist()
+```
+
+```python
+# デプロイのセル
+confidence_config = InferenceConfig(entry_script="deploy/score_confidence.py", environment=env)
+my_service = Model.deploy(ws, "sklearn-mnist-confidence", [model], confidence_config, ..., overwrite=True)
+my_service.wait_for_deployment()
+```
+
+</details>
+""", "hint"),
+    ("markdown", r"""
+### 演習 3: ステータスコード
+
+7 で `Content-Type: text/plain` のリクエストを送ったとき、サービスが返したステータスコードは何でしたか? **整数** で `answer_3` に入れてください。
+"""),
+    ("code", r"""
+# 演習 3: None を書き換えてください
+answer_3 = None
+""", "exercise"),
+    ("code", r"""
+from amlhandson.exercises import check
+
+check(answer_3, 415, hint="7 の「text/plain にして送る」セルで、HTTP のあとに表示された 3 桁の数字です。")
+""", "check"),
+    ("markdown", r"""
+<details><summary>ヒント 1 (考え方)</summary>
+
+7 の `bad_request` のセルの出力を見返しましょう。
+
+</details>
+<details><summary>ヒント 2 (答え方)</summary>
+
+数字は引用符なしで書きます: `answer_3 = 4..`
+
+</details>
+""", "hint"),
+    ("markdown", r"""
+## 演習の解答例
+
+自分で解いてから見ましょう。
+""", "solution"),
+    ("code", r"""
+my_model = run.register_model(model_name="mnist-logreg", model_path="outputs/sklearn_mnist_model.pkl",
+                              tags={"area": "mnist", "type": "logistic"})
+print(my_model.id)
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check_model
+
+check_model(my_model, name="mnist-logreg", tags={"area": "mnist", "type": "logistic"}, hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("code", r"""
+%%writefile deploy/score_confidence.py
+import json
+import os
+
+import joblib
+import numpy as np
+
+
+def init():
+    global model
+    model_path = os.path.join(os.getenv("AZUREML_MODEL_DIR"), "sklearn_mnist_model.pkl")
+    model = joblib.load(model_path)
+
+
+def run(raw_data):
+    data = np.array(json.loads(raw_data)["data"])
+    predictions = model.predict(data).tolist()
+    confidence = model.predict_proba(data).max(axis=1).tolist()
+    return {"predictions": predictions, "confidence": confidence}
+""", "solution"),
+    ("code", r"""
+confidence_config = InferenceConfig(entry_script="deploy/score_confidence.py", environment=env)
+my_service = Model.deploy(ws, "sklearn-mnist-confidence", [model], confidence_config,
+                          LocalWebservice.deploy_configuration(), overwrite=True)
+my_service.wait_for_deployment()
+print(my_service.run(json.dumps({"data": X_test[:3].tolist()})))
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check_service
+
+check_service(my_service, json.dumps({"data": X_test[:5].tolist()}), judge, hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
+確信度が低い画像 (たとえば 0.6 未満) は、モデルが迷っている画像です。そういう画像だけを人が見直す、という使い方ができます。
+""", "solution"),
+    ("code", r"""
+answer_3 = 415
+""", "solution"),
+    ("code", r"""
+from amlhandson.exercises import check
+
+check(answer_3, 415, hint="")
+""", ("solution", "check", "nbval-check-output")),
+    ("markdown", r"""
 ## 12. 後片付け
 
 使い終わったサービスは削除します。2019 年の ACI では、削除しないと料金がかかり続けました。このコースではお金はかかりませんが、
 サービスのプロセスがパソコンのメモリを使い続けるので、`service.delete()` で止めましょう。
 """),
     ("code", r"""
-# NBVAL_CHECK_OUTPUT
 service.delete()
 print(service.state)
+""", "nbval-check-output"),
+    ("markdown", r"""
+演習で作ったサービスも含めて、このワークスペースに残っているサービスをすべて止めます。`ws.webservices` は「名前 → サービス」の辞書です。
+"""),
+    ("code", r"""
+for name, leftover in ws.webservices.items():
+    leftover.delete()
+    print(name, leftover.state)
+print("残っているサービス:", len(ws.webservices))
 """),
     ("markdown", r"""
 ## まとめ
 
 - 学習したモデルを `run.register_model(model_name=..., model_path="outputs/...")` で登録しました。登録するたびにバージョンが増え、
   `id` は「名前:バージョン」です。`Model(ws, 名前)` で最新のモデルを取り出せます。
+- Run の `outputs/` フォルダーは `start_logging(outputs=...)` で決められます。ノートブックごとに分けておくと、ほかの Run にファイルが紛れ込みません。
 - `score.py` には、起動時に 1 回呼ばれる `init()` (モデルを読み込む) と、リクエストのたびに呼ばれる `run(raw_data)` (予測して返す) を書きました。
   モデルのファイルは `AZUREML_MODEL_DIR` のフォルダーにあります。
 - `CondaDependencies` で環境ファイルを作り、`Environment`・`InferenceConfig`・`deploy_configuration` をそろえて `Model.deploy` でデプロイしました。

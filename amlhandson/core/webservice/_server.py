@@ -60,6 +60,7 @@ log = logging.getLogger("amlhandson.scoring")
 
 EXIT_PORT = 4
 EXIT_MODEL = 5
+EXIT_DEPENDENCY = 6
 
 
 class Startup:
@@ -125,14 +126,23 @@ async def _watch_config(config_path: Path, server: Any) -> None:
 
 async def serve(settings: ServerSettings, config_path: Path, writer: LogWriter) -> int:
     """Bind, check the models, start the workers, then answer HTTP until told to stop."""
-    from ._config import is_loopback
-    from ._front import ScoringFront
-    from ._http import bind, make_server, raise_fd_limit
-    from ._keys import KeyFile
-    from ._pool import WorkerFailed, WorkerPool
-
     base = config_path.parent
     start = Startup(base, settings)
+    try:  # the server libraries (extra "serve", part of "course"), imported now to name them
+        import httptools  # noqa: F401
+        import uvicorn  # noqa: F401
+
+        from ._config import is_loopback
+        from ._front import ScoringFront
+        from ._http import bind, make_server, raise_fd_limit
+        from ._keys import KeyFile
+        from ._pool import WorkerFailed, WorkerPool
+    except ModuleNotFoundError as exc:
+        start.fail("dependency", EXIT_DEPENDENCY,
+                   f"Web サービスのサーバーに必要なモジュール {exc.name!r} がありません "
+                   f"(No module named {exc.name!r})。コースの依存パッケージを入れてください: "
+                   "リポジトリのトップフォルダーで pip install -e \".[course]\" "
+                   f"(または pip install {exc.name})。amlhandson doctor で確かめられます。")
     app_dir = (base / settings.app_dir).resolve()
     keys_file = settings.keys_file or os.environ.get("AMLHANDSON_KEYS_FILE")
     if not is_loopback(settings.host):

@@ -3,7 +3,8 @@
 The 2019 hands-on downloads MNIST from ``yann.lecun.com`` (often answering 403
 today) into ``./data/train-images.gz`` etc. and reads it with its own
 ``load_data``. This module gives the same files and arrays without depending on
-that one site:
+that one site, in one folder for the whole course (:func:`data_dir`,
+``~/.amlhandson/datasets/mnist``), whatever folder a notebook or command runs in:
 
 - :func:`download` fetches the four files from a list of mirrors (yours, the
   ``AMLHANDSON_MNIST_MIRROR`` environment variable, then public mirrors), checks
@@ -32,15 +33,16 @@ Environment variables:
 
 Example:
     >>> from amlhandson.datasets import mnist
-    >>> mnist.download("data")  # doctest: +SKIP
-    {'train-images': PosixPath('data/train-images.gz'), ...}
-    >>> X_train, y_train, X_test, y_test = mnist.load("data")  # doctest: +SKIP
+    >>> mnist.download()  # doctest: +SKIP
+    {'train-images': PosixPath('/home/me/.amlhandson/datasets/mnist/train-images.gz'), ...}
+    >>> X_train, y_train, X_test, y_test = mnist.load()  # doctest: +SKIP
     >>> X_train.shape, X_train.dtype, y_train.shape  # doctest: +SKIP
     ((60000, 784), dtype('float64'), (60000,))
 
 Layout (one concern per module; everything public is re-exported here):
 
 - ``_common``: the four file names, the splits, the warning and error classes.
+- ``_location``: :func:`data_dir` (the course's one MNIST folder) and :func:`status`.
 - ``_idx``: IDX headers, streaming gzip decompression (with prefetch), :func:`load_data`.
 - ``_files``: temp files in ``data_dir``, stale temp clean-up, atomic replace.
 - ``settings``: every setting (checksum tables ``EXPECTED`` / ``SAMPLE_EXPECTED``, public
@@ -81,6 +83,7 @@ from ._download import download, is_sample
 from ._idx import COLS, IMAGE_MAGIC, LABEL_MAGIC, ROWS, load_data
 from ._integrity import STAMP_FILE, Expected
 from ._load import load
+from ._location import MnistStatus, data_dir, status
 from ._lock import LOCK_FILE
 from ._mirrors import ENV_MIRROR, ENV_NO_PUBLIC
 from .cli import cli_main
@@ -88,6 +91,9 @@ from .cli import cli_main
 __all__ = [
     "download",
     "load",
+    "data_dir",
+    "status",
+    "MnistStatus",
     "load_data",
     "is_sample",
     "clear_cache",

@@ -150,16 +150,20 @@ def _wait_for_cache_writes(cfile: Path | None = None) -> None:
         worker.join()
 
 
-def clear_cache(data_dir: PathLike = "data") -> int:
+def clear_cache(data_dir: PathLike | None = None) -> int:
     """Delete the decoded-array cache in ``data_dir/.cache``; return the bytes freed.
+
+    ``data_dir`` defaults to the course's MNIST folder (:func:`data_dir`).
 
     Example:
         >>> from amlhandson.datasets import mnist
-        >>> mnist.clear_cache("data")  # doctest: +SKIP
+        >>> mnist.clear_cache()  # doctest: +SKIP
         462720256
     """
+    from . import _location
+
     _wait_for_cache_writes()
-    cdir = Path(data_dir) / CACHE_DIR
+    cdir = (_location.data_dir() if data_dir is None else Path(data_dir)) / CACHE_DIR
     freed = 0
     if not cdir.is_dir():
         return 0

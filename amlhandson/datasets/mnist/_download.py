@@ -22,7 +22,7 @@ from pathlib import Path
 
 from amlhandson.exceptions import DownloadError, UserErrorException
 
-from . import _lock, settings
+from . import _location, _lock, settings
 from ._common import (
     LOCAL_NAMES,
     NAMES,
@@ -198,7 +198,7 @@ def _download(
 
 
 def download(
-    data_dir: PathLike = "data",
+    data_dir: PathLike | None = None,
     *,
     mirrors: PathLike | Sequence[PathLike] | None = None,
     force: bool = False,
@@ -224,7 +224,8 @@ def download(
     serialises processes that download into the same folder.
 
     Args:
-        data_dir: Folder to write to (created if needed). The hands-on uses ``"data"``.
+        data_dir: Folder to write to (created if needed). Default: the course's one
+            MNIST folder, :func:`data_dir` (``~/.amlhandson/datasets/mnist``).
         mirrors: One mirror (``str`` or path) or a list of them, tried first.
         force: Fetch again even when verified files are present. (If that fails,
             verified full files already there are kept.)
@@ -243,14 +244,14 @@ def download(
 
     Example:
         >>> from amlhandson.datasets import mnist
-        >>> paths = mnist.download("data")  # doctest: +SKIP
-        >>> paths = mnist.download("data", mirrors="/media/usb/mnist")  # doctest: +SKIP
+        >>> paths = mnist.download()  # doctest: +SKIP
+        >>> paths = mnist.download(mirrors="/media/usb/mnist")  # doctest: +SKIP
         >>> paths = mnist.download("data", mirrors="http://192.168.0.10:8000/")  # doctest: +SKIP
-        >>> mnist.is_sample("data")  # doctest: +SKIP
+        >>> mnist.is_sample()  # doctest: +SKIP
         False
     """
     paths, _kinds = _download(
-        data_dir,
+        _location.data_dir() if data_dir is None else data_dir,
         mirrors=mirrors,
         force=force,
         progress=progress,
@@ -260,15 +261,7 @@ def download(
     return paths
 
 
-def _kinds(folder: Path) -> dict[str, str]:
-    stamps = _Stamps(folder)
-    out = {}
-    for name in NAMES:
-        out[name] = _state(folder / LOCAL_NAMES[name], name, stamps)[0]
-    return out
-
-
-def is_sample(data_dir: PathLike = "data") -> bool:
+def is_sample(data_dir: PathLike | None = None) -> bool:
     """Tell whether ``data_dir`` holds the bundled sample instead of the full MNIST.
 
     True when any of the four files is the sample. Missing or damaged files do
@@ -279,4 +272,5 @@ def is_sample(data_dir: PathLike = "data") -> bool:
         >>> mnist.is_sample("data")  # doctest: +SKIP
         False
     """
-    return any(kind == "sample" for kind in _kinds(Path(data_dir)).values())
+    folder = _location.data_dir() if data_dir is None else Path(data_dir)
+    return any(kind == "sample" for kind in _location._kinds(folder).values())

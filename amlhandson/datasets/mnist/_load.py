@@ -2,7 +2,7 @@
 
 Example:
     >>> from amlhandson.datasets import mnist
-    >>> X_train, y_train, X_test, y_test = mnist.load("data")  # doctest: +SKIP
+    >>> X_train, y_train, X_test, y_test = mnist.load()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from amlhandson.exceptions import DataError
 
-from . import _idx
+from . import _idx, _location
 from ._cache import (
     _cache_file,
     _cache_room,
@@ -72,7 +72,7 @@ def _load_images(
 
 
 def load(
-    data_dir: PathLike = "data", *, normalize: bool = True, cache: bool = True
+    data_dir: PathLike | None = None, *, normalize: bool = True, cache: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return ``X_train, y_train, X_test, y_test`` exactly as the hands-on builds them.
 
@@ -96,7 +96,8 @@ def load(
     to avoid or reclaim the disk space.
 
     Args:
-        data_dir: The folder :func:`download` wrote to.
+        data_dir: The folder :func:`download` wrote to (default: the course's
+            MNIST folder, :func:`data_dir`).
         normalize: ``True`` (the hands-on): images as float64 in [0, 1].
             ``False``: images as uint8 0-255.
         cache: Use and write the ``.npy`` cache.
@@ -114,14 +115,17 @@ def load(
         >>> X_train.shape, X_train.dtype, y_test[:5]  # doctest: +SKIP
         ((60000, 784), dtype('float64'), array([7, 2, 1, 0, 4], dtype=uint8))
     """
-    folder = Path(data_dir)
+    folder = _location.data_dir() if data_dir is None else Path(data_dir)
     paths = {name: folder / LOCAL_NAMES[name] for name in NAMES}
     missing = [p.name for p in paths.values() if not p.is_file()]
     if missing:
+        call, command = "download()", "amlhandson data mnist"
+        if data_dir is not None:
+            call = f"download({os.fspath(data_dir)!r})"
+            command += f" --dir {os.fspath(data_dir)}"
         raise MnistFilesMissingError(
             f"{folder} に MNIST のファイル ({', '.join(missing)}) がありません。"
-            f" 先に download({os.fspath(data_dir)!r}) (コマンドなら amlhandson data mnist"
-            f" --dir {os.fspath(data_dir)}) を実行してください。"
+            f" 先に {call} (コマンドなら {command}) を実行してください。"
         )
     out: list[np.ndarray] = []
     pending: list[tuple[Path, np.ndarray, bool]] = []

@@ -9,9 +9,11 @@ import warnings
 
 from amlhandson.exceptions import DataError, DownloadError, UserErrorException
 
+from ..._display import display_path
 from . import settings
 from ._common import NAMES, SPLITS
 from ._download import _download
+from ._location import data_dir
 from ._mirrors import ENV_MIRROR, ENV_NO_PUBLIC
 
 
@@ -33,7 +35,11 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
             "先に試すミラー (http(s)/file の URL か、元のファイル名で置いたフォルダ)。複数回指定可"
         ),
     )
-    parser.add_argument("--dir", default="data", help="保存先フォルダ (既定: data)")
+    parser.add_argument(
+        "--dir",
+        default=None,
+        help=f"保存先フォルダ (既定: ノートブックが読む {display_path(data_dir())})",
+    )
     parser.add_argument("--force", action="store_true", help="検証済みのファイルがあっても取り直す")
     parser.add_argument("--no-progress", action="store_true", help="進捗バーを出さない")
     parser.add_argument(
@@ -54,7 +60,7 @@ def cli_main(argv: list[str] | None = None, *, prog: str = "amlhandson data mnis
 
     Example:
         >>> from amlhandson.datasets.mnist import cli_main
-        >>> cli_main(["--dir", "data", "--mirror", "/media/usb/mnist"])  # doctest: +SKIP
+        >>> cli_main(["--mirror", "/media/usb/mnist"])  # doctest: +SKIP
         0
     """
     parser = _build_parser(prog)
@@ -66,7 +72,7 @@ def cli_main(argv: list[str] | None = None, *, prog: str = "amlhandson data mnis
         warnings.simplefilter("always")
         try:
             paths, kinds = _download(
-                args.dir,
+                args.dir if args.dir is not None else data_dir(),
                 mirrors=args.mirror or None,
                 force=args.force,
                 progress=not args.no_progress,
@@ -85,7 +91,7 @@ def cli_main(argv: list[str] | None = None, *, prog: str = "amlhandson data mnis
         print(f"注意: {w.message}", file=sys.stderr)
     for name in NAMES:
         what = "見本" if kinds[name] == "sample" else "完全"
-        print(f"{name:<13} {paths[name].resolve()}  ({what})")
+        print(f"{name:<13} {display_path(paths[name])}  ({what})")
     if any(k == "sample" for k in kinds.values()):
         parts = [
             f"{split} {settings.SAMPLE_EXPECTED[pair[0]].count:,} 枚"
