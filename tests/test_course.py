@@ -42,7 +42,10 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 COURSE = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 _TIMESTAMP = re.compile(r"_\d{10}(?=\.\w+$)")
-_RUN_ID = re.compile(r"run_[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+#: Generated run ids in display names: uuid (05), HD_<uuid> (HyperDrive), <experiment>_<time>_<hex> (07)
+_RUN_ID = re.compile(r"run_(HD_)?[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|run_[\w.-]+?_\d{10}_[0-9a-f]{8}")
+#: A HyperDrive parent's get_metrics() is keyed by its trials' ids (v1).
+_HD_ID = re.compile(r"HD_[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 
 
 # -- running notebooks ------------------------------------------------------------------------
@@ -217,7 +220,8 @@ def _runs_signature(home: Path, seen: set[str]) -> Counter:
             seen.add(run.id)
             files = tuple(sorted(_TIMESTAMP.sub("_T", f) for f in run.get_file_names()))
             shown = _RUN_ID.sub("run_ID", run.display_name)  # a child's name holds its parent's
-            found[(name, shown, files, tuple(sorted(run.get_metrics())))] += 1
+            metrics = tuple(sorted(_HD_ID.sub("HD_ID", m) for m in run.get_metrics()))
+            found[(name, shown, files, metrics)] += 1
     return found
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _atomic
+from .._display import display_path
 from .._store import Store
 from ..data._inputs import is_data_input, materialize_arguments, record_inputs
 from ..exceptions import ActivityFailedException, UserErrorException
@@ -41,7 +42,7 @@ from .compute._packages import environment_packages
 from .compute.compute import LOCAL, ComputeTarget
 from .run import Run, RunStatus
 
-__all__ = ["ScriptRun", "RUN_TYPE", "SNAPSHOT_FOLDER"]
+__all__ = ["ScriptRun", "RUN_TYPE", "SNAPSHOT_FOLDER", "web_view"]
 
 RUN_TYPE = "azureml.scriptrun"
 SNAPSHOT_FOLDER = "snapshots"
@@ -158,7 +159,7 @@ class ScriptRun(Run):
         log = self.local_path / DRIVER_LOG
         offset = 0
         if show_output:
-            print(f"RunId: {self.id}\nWeb View: {self.get_portal_url()}\n")
+            print(f"RunId: {self.id}\nWeb View: {web_view(self)}\n")
             print(f"Streaming {DRIVER_LOG}\n{'=' * (10 + len(DRIVER_LOG))}\n")
         while True:
             status = self.get_status()
@@ -174,7 +175,7 @@ class ScriptRun(Run):
         if show_output:
             _print_new(log, offset)
             print(f"\nExecution Summary\n=================\nRunId: {self.id}\n"
-                  f"Web View: {self.get_portal_url()}\n")
+                  f"Web View: {web_view(self)}\n")
         if raise_on_error and details["status"] == RunStatus.FAILED:
             error = details.get("error", {}).get("error", {})
             raise ActivityFailedException(
@@ -206,6 +207,17 @@ def _note_in_log(run: Any, text: str) -> None:
     path = run.local_path / DRIVER_LOG
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(text + "\n")
+
+
+def web_view(run: Any) -> str:
+    """What "Web View:" shows: the studio page when a studio runs, else the run's folder as ``~/...``.
+
+    Example:
+        >>> web_view(run)  # doctest: +SKIP
+        '~/.amlhandson/workspaces/docs-aml/docs-ws/experiments/remote-training/...'
+    """
+    url = run.get_portal_url()
+    return display_path(run.local_path) if url.startswith("file:") else url
 
 
 def _print_new(path: Path, offset: int) -> int:

@@ -13,6 +13,8 @@ top to bottom.
 - :func:`check_workspace`, :func:`check_run`, :func:`check_model`,
   :func:`check_service`, :func:`check_classifier`: inspect what was built
   through its public API (a run's status and metrics, a service's answer ...).
+- :func:`check_script_run`, :func:`check_hyperdrive_config`: a submitted training
+  script's run (its end, metrics and files) and a HyperDrive configuration (notebook 07).
 
 How exercises are laid out in the notebooks (exercise cell, check cell, hints
 in steps, solution further down) is described in ``notebooks/README.md``.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 from ._feedback import NOT_ANSWERED, Verdict, describe
 from ._objects import check_classifier, check_model, check_run, check_service, check_workspace
+from ._training import check_hyperdrive_config, check_script_run
 from ._values import check, check_choice, check_that
 
 __all__ = [
@@ -39,6 +42,8 @@ __all__ = [
     "check_model",
     "check_service",
     "check_classifier",
+    "check_script_run",
+    "check_hyperdrive_config",
     "describe",
     "Verdict",
     "NOT_ANSWERED",

@@ -26,6 +26,7 @@ from typing import Any
 from ...core.compute import _snapshot
 from ...core.compute.compute import LOCAL, ComputeTarget
 from ...core.run import Run, RunStatus
+from ...core.script_run import web_view
 from ...exceptions import ActivityFailedException, TrainingException
 
 __all__ = ["HyperDriveRun", "RUN_TYPE"]
@@ -200,7 +201,7 @@ class HyperDriveRun(Run):
         name, maximize = self._primary()
         seen: set[str] = set()
         if show_output:
-            print(f"RunId: {self.id}\nWeb View: {self.get_portal_url()}\n")
+            print(f"RunId: {self.id}\nWeb View: {web_view(self)}\n")
         while True:
             status = self.get_status()
             if show_output:
@@ -220,7 +221,7 @@ class HyperDriveRun(Run):
         details = self.get_details()
         if show_output:
             print(f"\nExecution Summary\n=================\nRunId: {self.id}\n"
-                  f"Web View: {self.get_portal_url()}\n")
+                  f"Web View: {web_view(self)}\n")
         if raise_on_error and details["status"] == RunStatus.FAILED:
             raise ActivityFailedException(f"HyperDrive run {self.id} は Failed で終わりました: "
                                           f"{details.get('error', {}).get('error', {})}")
