@@ -617,7 +617,8 @@ def runs_table(workspace: Any, experiment: str | None = None, top: int = 10) -> 
                           if k not in _HYPERDRIVE_TAGS and not k.startswith(f"{run.id}_")}
         rows.append(parent)
         for child in itertools.islice(run.get_children(), MAX_TRIALS_SHOWN):
-            rows.append(row(child, parameters=params.get(child.id, {}), trial=True, tags={}))
+            rows.append(row(child, parameters=params.get(child.id, {}), trial=True, tags={},
+                            name=""))
     return RunsTable(experiment=name, total=total, columns=columns, rows=rows)
 
 

@@ -145,7 +145,7 @@ def _summary_line(hd: dict[str, Any]) -> str:
     if hd["best_run_id"]:
         trial = next(t for t in hd["trials"] if t["run_id"] == hd["best_run_id"])
         best = f" · best {trial_label(trial)}: {format_value(hd['best_value'])}"
-    policy = f" · policy {hd['policy']}" if hd.get("policy") else ""
+    policy = f" · policy {hd['policy']}" if hd.get("policy") not in (None, "Default") else ""
     return (f"Primary metric {hd['primary_metric']} ({hd['goal']}) · trials {total}{of}"
             f"{f' ({counts})' if counts else ''}{policy}{best}")
 
