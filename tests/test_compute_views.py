@@ -126,7 +126,7 @@ def test_hyperdrive_parent_view_lists_trials_marks_the_best_and_charts(ws, folde
     assert "Trials (3)" in bundle["text/html"] and "accuracy vs k" in bundle["text/html"]
     text = bundle["text/plain"]
     assert " * #1 k=3 - Completed - accuracy = 0.9" in text
-    assert "Primary metric accuracy (maximize) · trials 3 / 3 (Completed 3)" in text
+    assert "Primary metric accuracy (maximize) · trials 3 / 3 (Completed 3) · best" in text
     assert _titles(data)[3] == "Trials (3)"
 
     table = tracking.runs_table(ws, "views-hd")
@@ -134,6 +134,7 @@ def test_hyperdrive_parent_view_lists_trials_marks_the_best_and_charts(ws, folde
     assert "Parameters" in head and "accuracy" in head
     ids = [row[1] for row in body]
     assert ids[0].startswith("HD_") and ids[1:] == ["└ …_0", "└ …_1", "└ …_2"]
+    assert [row[2] for row in body[1:]] == ["", "", ""]  # trials carry no long composed name
     params = [row[head.index("Parameters")] for row in body]
     assert params == ["", "k=1", "k=3", "k=6"]
     assert "generator_config" not in str(table)
