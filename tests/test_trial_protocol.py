@@ -206,7 +206,11 @@ def test_kill_on_a_local_cluster_worker(source: Path, local_cluster) -> None:
     assert result["status"] == "Canceled"
 
 
-def test_worker_killed_mid_run_fails_the_trial_and_keeps_early_metrics(source: Path) -> None:
+def test_worker_killed_mid_run_fails_the_trial_and_keeps_early_metrics(source: Path, tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    temp = tmp_path / "workers-tmp"  # a killed worker cannot remove its trial folder
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
     cluster = _cluster.LocalDaskCluster(max_nodes=2, idle_seconds=600)
     try:
         sink = ListSink()

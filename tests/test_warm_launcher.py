@@ -163,7 +163,10 @@ def test_the_launcher_and_its_trials_die_with_the_runner(source: Path, tmp_path:
         launch(None, spec, S())
         time.sleep(600)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    temp = tmp_path / "tmp"  # the killed runner cannot remove its trial folder: keep it here
+    temp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(temp)})
     try:
         launcher = int(proc.stdout.readline())
         script = int(proc.stdout.readline())
@@ -224,3 +227,23 @@ def test_without_fork_or_when_disabled_trials_start_the_plain_way(source: Path, 
     assert result["status"] == "Completed"
     assert psutil.Process(sink.info()["ppid"]).pid == os.getpid()
     assert _trial.running_trials() == []
+
+
+def test_a_changed_process_environment_gets_a_new_launcher(source: Path, monkeypatch) -> None:
+    """Starting a Dask LocalCluster sets OMP_NUM_THREADS=1 in this process: keep trials warm."""
+    _warm.shutdown()
+    first, sink = _run(source, "env-1")
+    old = sink.info()["ppid"]
+    assert first["status"] == "Completed" and psutil.Process(old).name().startswith("python")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1" if os.environ.get("OMP_NUM_THREADS") != "1" else "2")
+    try:
+        second, sink = _run(source, "env-2")
+        new = sink.info()["ppid"]
+        assert second["status"] == "Completed"
+        assert new != old and new != os.getpid()  # forked by a new launcher, not started plain
+        deadline = time.monotonic() + 10  # the old launcher had no trial left: it was closed
+        while psutil.pid_exists(old) and psutil.Process(old).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        _warm.shutdown()

@@ -202,7 +202,7 @@ class Launcher:
         except BaseException:  # noqa: BLE001 - a module that cannot load is simply not warm
             return
         if threading.active_count() > 1:
-            print(f"deny {name}", flush=True)
+            _say(f"deny {name}")
             self._kill_all()
             os._exit(3)
 
@@ -374,11 +374,21 @@ def main(argv: list[str] | None = None) -> int:
     launcher.deny.update(n for n in args.deny.split(",") if n)
     launcher.preload([n for n in args.preload.split(",") if n])
     if threading.active_count() > 1:
-        print("deny preload", flush=True)
+        _say("deny preload")
         return 3
-    print("ready", flush=True)
+    if not _say("ready"):
+        return 0  # the runner is gone already
     launcher.run()
     return 0
+
+
+def _say(line: str) -> bool:
+    """One line to the runner; ``False`` if it is gone (its end of the pipe is closed)."""
+    try:
+        print(line, flush=True)
+    except (BrokenPipeError, OSError):
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ the runner uses: ``pid``, ``stdout``, ``wait``, ``poll``, ``returncode``) or
 * no ``fork`` (Windows), or ``AMLHANDSON_WARM=0``;
 * the trial sets a variable that libraries read when they are imported
   (``OMP_*``, ``MKL_*``, ``OPENBLAS_*``, ``MPLBACKEND``, ``PYTHON*`` ...) to a value
-  other than the launcher's: the pre-imported libraries could not honour it;
+  other than the launcher's: the pre-imported libraries could not honour it (when
+  this process's own environment changed, e.g. starting a Dask ``LocalCluster`` sets
+  ``OMP_NUM_THREADS=1`` here, a new launcher replaces the old one instead);
 * the launcher is not ready within :data:`READY_TIMEOUT` or has died.
 
 ``AMLHANDSON_WARM_PRELOAD=a,b`` adds modules to import up front (the defaults are
@@ -70,10 +72,12 @@ def enabled() -> bool:
 class WarmProcess:
     """A trial forked by the launcher: ``Popen``'s ``pid``, ``stdout``, ``wait``, ``poll``, ``returncode``."""
 
-    def __init__(self, pid: int, reply: socket.socket, stdout: BinaryIO) -> None:
+    def __init__(self, pid: int, reply: socket.socket, stdout: BinaryIO,
+                 on_end: Any = None) -> None:
         self.pid = pid
         self.stdout = stdout
         self.returncode: int | None = None
+        self._on_end = on_end
         self._reply = reply
         self._buffer = b""
         self._lock = threading.Lock()
@@ -101,6 +105,9 @@ class WarmProcess:
                 self._buffer += chunk
                 self._parse()
             self._reply.close()
+            on_end, self._on_end = self._on_end, None
+            if on_end is not None:
+                on_end()
             return True
 
     def _parse(self) -> None:
@@ -130,6 +137,7 @@ class _Launcher:
         self.ready = threading.Event()
         self.finished = threading.Event()  # set once its output ended and it was reaped
         self.denied: list[str] = []
+        self.running = 0  # trials forked and not yet ended
         self._send_lock = threading.Lock()
         cmd = [sys.executable, "-m", "amlhandson.core.compute._forkserver", str(theirs.fileno()),
                "--preload", ",".join(preload), "--deny", ",".join(deny)]
@@ -202,6 +210,8 @@ class _Launcher:
 
 
 _launcher: _Launcher | None = None
+#: Launchers replaced after this process's environment changed, kept until their trials end.
+_retired: list[_Launcher] = []
 _deny: list[str] = []
 _lock = threading.Lock()
 _failures = 0
@@ -227,6 +237,14 @@ def _current() -> _Launcher | None:
             with contextlib.suppress(OSError):
                 launcher.control.close()
             launcher = _launcher = None
+        if launcher is not None and _differs(dict(os.environ), launcher.env):
+            # e.g. starting a Dask LocalCluster sets OMP_NUM_THREADS=1 in this process: the
+            # pre-imported libraries were loaded with the old value, so start a new launcher
+            _retired.append(launcher)
+            launcher = _launcher = None
+        for old in [r for r in _retired if r.running == 0]:
+            _retired.remove(old)
+            old.close()
         if launcher is None and _failures < MAX_FAILURES:
             launcher = _launcher = _Launcher(_preload(), _deny)
         return launcher
@@ -275,7 +293,14 @@ def spawn(script: str, args: list[str], cwd: str | os.PathLike[str], env: dict[s
         os.close(out_r)
         return None
     pid, reply, rest = started
-    proc = WarmProcess(pid, reply, os.fdopen(out_r, "rb"))
+    with _lock:
+        launcher.running += 1
+
+    def ended() -> None:
+        with _lock:
+            launcher.running -= 1
+
+    proc = WarmProcess(pid, reply, os.fdopen(out_r, "rb"), on_end=ended)
     proc._buffer = rest
     return proc
 
@@ -288,6 +313,9 @@ def shutdown() -> None:
     """
     global _launcher
     with _lock:
-        launcher, _launcher = _launcher, None
-    if launcher is not None:
-        launcher.close()
+        launchers = [_launcher, *_retired]
+        _launcher = None
+        _retired.clear()
+    for launcher in launchers:
+        if launcher is not None:
+            launcher.close()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import queue
+import shutil
 import threading
 import time
 from typing import Any
@@ -206,7 +207,12 @@ class Sweep:
         if self.best is not None:
             self.parent.log_row("best_child_by_primary_metric", run_id=self.best[0],
                                 metric_value=self.best[1], final=True)
-        if self._cancel is not None and not getattr(self, "_timed_out", False):
-            self.parent.cancel(error_details=self._cancel, error_code="Canceled")
-        else:
-            self.parent.complete()
+        folder = self.parent.record.outputs_dir  # an empty temporary folder (not ./outputs)
+        try:
+            if self._cancel is not None and not getattr(self, "_timed_out", False):
+                self.parent.cancel(error_details=self._cancel, error_code="Canceled")
+            else:
+                self.parent.complete()
+        finally:
+            if folder and "amlhandson-hd-outputs-" in folder:
+                shutil.rmtree(folder, ignore_errors=True)
