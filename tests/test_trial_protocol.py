@@ -168,6 +168,33 @@ def test_kill_stops_the_local_script_at_once(source: Path) -> None:
     assert 5 <= len(sink.losses()) < 100000
 
 
+@pytest.mark.parametrize("slow", ["missing_packages", "_popen"])
+def test_a_kill_while_preparing_is_not_lost(source: Path, slow: str, monkeypatch) -> None:
+    """Killed before its process exists (unpacking, waiting for a warm launcher): never runs on."""
+    original = getattr(_trial, slow)
+    started = threading.Event()
+
+    def slowly(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        time.sleep(1.0)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_trial, slow, slowly)
+    sink = ListSink()
+    handle = launch(None, _spec(source, f"run-prep-{slow}", "--n", "100000", "--sleep", "0.01"),
+                    sink)
+    assert started.wait(20)
+    assert handle.kill("MedianStoppingPolicy: test")  # the trial is known, though not started
+    result = handle.wait(30)
+    finish(handle, result)
+    assert result["status"] == "Canceled" and result["error"]["message"] == \
+        "MedianStoppingPolicy: test"
+    assert len(sink.losses()) < 100000
+    if slow == "missing_packages":
+        assert not sink.of("running")  # the script never started
+    assert _trial.running_trials() == []
+
+
 # -- a real LocalCluster -------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def local_cluster():

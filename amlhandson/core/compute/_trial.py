@@ -58,8 +58,8 @@ BATCH_INTERVAL = 0.02
 _MAX_BATCH = 5000
 
 _lock = threading.Lock()
-#: run id -> {"proc": Popen, "attempt": str, "reason": str | None}
-_RUNNING: dict[str, dict[str, Any]] = {}  # "proc": a Popen or a _warm.WarmProcess
+#: run id -> {"proc": Popen | _warm.WarmProcess | None (not started yet), "attempt", "reason"}
+_RUNNING: dict[str, dict[str, Any]] = {}
 
 
 def running_trials() -> list[str]:
@@ -90,14 +90,21 @@ def kill_trial(run_id: str, reason: str = "Canceled", grace: float = 0.5) -> boo
         if entry is None:
             return False
         entry["reason"] = reason
-    proc = entry["proc"]
+        proc = entry["proc"]
+    if proc is None:  # still preparing (unpacking, waiting for the launcher): it will not start
+        return True
+    _stop(proc, grace)
+    return True
+
+
+def _stop(proc: Any, grace: float) -> None:
+    """SIGTERM to the script's process group, SIGKILL ``grace`` seconds later."""
     _kill_group(proc, signal.SIGTERM)
     try:
         proc.wait(grace)
     except subprocess.TimeoutExpired:
         _kill_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
         proc.wait(5)
-    return True
 
 
 class _Relay:
@@ -253,6 +260,8 @@ def run_trial(spec: dict[str, Any], emit: Callable[[dict[str, Any]], None] | Non
                        "pid": os.getpid(), "attempt": attempt, "ts": started})
     result: dict[str, Any] = {"attempt": attempt, "rc": None, "status": "Failed", "error": None,
                               "outputs": b"", "worker": _where(), "host": socket.gethostname()}
+    with _lock:  # from here on kill_trial() finds the trial, also before its process starts
+        _RUNNING[run_id] = {"proc": None, "attempt": attempt, "reason": None}
     try:
         _unpack(spec.get("snapshot") or b"", workdir)
         missing = missing_packages(spec.get("packages"))
@@ -265,9 +274,18 @@ def run_trial(spec: dict[str, Any], emit: Callable[[dict[str, Any]], None] | Non
         env.update({"AMLHANDSON_RUN_ID": run_id, "AZUREML_RUN_ID": run_id,
                     "AMLHANDSON_EXPERIMENT": spec.get("experiment", ""),
                     "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"})
+        with _lock:
+            reason = _RUNNING[run_id]["reason"]
+        if reason is not None:  # killed while preparing: the script never starts
+            result["status"] = "Canceled"
+            result["error"] = {"code": "Canceled", "message": reason}
+            return result
         proc, read_fd = _popen(spec, workdir, env)
         with _lock:
-            _RUNNING[run_id] = {"proc": proc, "attempt": attempt, "reason": None}
+            _RUNNING[run_id]["proc"] = proc
+            reason = _RUNNING[run_id]["reason"]
+        if reason is not None:  # killed while the process was being started
+            threading.Thread(target=_stop, args=(proc, 0.5), daemon=True).start()
         relay.add_message({"k": "running", "pid": proc.pid, "ts": time.time()})
         readers = [threading.Thread(target=_read_pipe, args=(read_fd, relay), daemon=True),
                    threading.Thread(target=_read_output, args=(proc.stdout, relay, echo),
@@ -296,6 +314,8 @@ def run_trial(spec: dict[str, Any], emit: Callable[[dict[str, Any]], None] | Non
         result["outputs"] = _zip_folder(workdir / "outputs")
         return result
     finally:
+        with _lock:
+            _RUNNING.pop(run_id, None)
         result["last_seq"], result["spool"] = relay.close()
         result["duration"] = time.time() - started
         shutil.rmtree(base, ignore_errors=True)
