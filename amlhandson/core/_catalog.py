@@ -39,6 +39,7 @@ WHERE: dict[str, str] = {
     "Datastore": "amlhandson.core.datastore:Datastore",
     "Dataset": "amlhandson.core.dataset:Dataset",
     "input_datasets_of": "amlhandson.core.dataset:input_datasets_of",
+    "script_input_datasets": "amlhandson.core.dataset:script_input_datasets",
     "PipelineRun": "amlhandson.pipeline.core.pipeline_run:PipelineRun",
     "StepRun": "amlhandson.pipeline.core.step_run:StepRun",
     "ComputeTarget": "amlhandson.core.compute:ComputeTarget",

@@ -145,6 +145,13 @@ class ScriptContextRun:
         """The experiment's name."""
         return self._experiment_name
 
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """Each named dataset input: its local path (mount, download) or the dataset (direct)."""
+        from ._catalog import resolve
+
+        return resolve("script_input_datasets")()
+
     def __repr__(self) -> str:
         return f"Run(Experiment: {self._experiment_name},\nId: {self._id},\nType: None,\nStatus: Running)"
 

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import _atomic
+from .._store import Store
+from ..data._inputs import prepare_script_inputs
 from ..exceptions import ActivityFailedException, UserErrorException
 from .compute import _execution, _snapshot
 from .compute._apply import DRIVER_LOG
@@ -72,7 +74,10 @@ class ScriptRun(Run):
         runtime = None if target == LOCAL else ComputeTarget(workspace, target)._runtime
         snap = snapshot or _snapshot.make_snapshot(config.source_directory)
         _store_snapshot(workspace, snap)
-        definition = config._definition(arguments)
+        # data references and dataset inputs among the arguments arrive as local paths
+        prepared = prepare_script_inputs(config.arguments if arguments is None else arguments,
+                                         workspace=workspace)
+        definition = config._definition(prepared.arguments)
         if run_id is None:
             run_id = f"{experiment.name}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
         outputs = tempfile.mkdtemp(prefix="amlhandson-outputs-")
@@ -81,11 +86,19 @@ class ScriptRun(Run):
                           outputs=outputs, tags=tags)
         run.add_properties({"ContentSnapshotId": snap.id, "azureml.runsource": RUN_TYPE,
                             "amlhandson.script": definition["script"]})
+        prepared.record(Store.open(workspace.path), run.id)
+        if prepared.workdir is not None:
+            user_done = on_done
+
+            def on_done(execution: Any) -> None:
+                prepared.finish(execution.status == RunStatus.COMPLETED)
+                if user_done is not None:
+                    user_done(execution)
         env = config.run_config.environment
         spec = {"run_id": run.id, "experiment": experiment.name, "script": definition["script"],
                 "arguments": definition["arguments"], "snapshot": snap.data,
                 "packages": environment_packages(env),
-                "env": dict(env.environment_variables),
+                "env": {**env.environment_variables, **prepared.environment},
                 "timeout": config.run_config.max_run_duration_seconds}
         execution = _execution.Execution(run, spec, runtime, on_metric=on_metric,
                                          on_done=on_done)

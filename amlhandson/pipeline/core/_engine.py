@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._store import Store
-from ...data._inputs import Materialized, materialize_arguments, record_inputs
+from ...data._inputs import Materialized, materialize_arguments, record_inputs, script_environment
 from . import _reuse, _step_prep
 from ._step_prep import OutputLocation
 
@@ -396,9 +396,7 @@ class PipelineEngine:
         extra = [rebuilt[n] for n in rebuilt if not any(a is rebuilt[n] for a in args)]
         final_args, inputs = materialize_arguments(args, Path(workdir), extra_inputs=extra)
         state.inputs = inputs
-        for item in inputs:
-            if item.path:
-                env[f"AZUREML_DATAREFERENCE_{item.name}"] = item.path
+        env.update(script_environment(inputs, self.workspace))
         for key, token in entry.get("params", {}).items():
             value = self.parameters[token["param"]] if "param" in token else token["value"]
             env[f"AML_PARAMETER_{key}"] = str(value)
