@@ -42,6 +42,7 @@ WHERE: dict[str, str] = {
     "script_input_datasets": "amlhandson.core.dataset:script_input_datasets",
     "PipelineRun": "amlhandson.pipeline.core.pipeline_run:PipelineRun",
     "StepRun": "amlhandson.pipeline.core.step_run:StepRun",
+    "PublishedPipeline": "amlhandson.pipeline.core.published_pipeline:PublishedPipeline",
     "ComputeTarget": "amlhandson.core.compute:ComputeTarget",
     "ScriptRun": "amlhandson.core.script_run:ScriptRun",
     "HyperDriveRun": "amlhandson.train.hyperdrive.run:HyperDriveRun",

@@ -86,6 +86,7 @@ class StepState:
     error: str | None = None
     inputs: list[Materialized] = field(default_factory=list)
     workdir: str | None = None
+    stop_sent: bool = False
 
     @property
     def name(self) -> str:
@@ -136,6 +137,10 @@ class PipelineEngine:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def is_alive(self) -> bool:
+        """Whether the engine thread still runs."""
+        return self._thread is not None and self._thread.is_alive()
+
     def cancel(self, reason: str) -> None:
         """Stop starting steps, cancel the running ones; the pipeline run ends Canceled."""
         with self.cond:
@@ -166,12 +171,21 @@ class PipelineEngine:
         while True:
             with self.cond:
                 ready, blocked = [], []
+                failed = [s for s in self.states.values() if s.status == "failed"]
+                stop, stopping = None, []
+                if failed and not self.continue_on_failure:
+                    stop = (f"ステップ {failed[0].name!r} が失敗し、continue_on_step_failure=False "
+                            "なので、残りのステップは止めました。")
+                    for s in self.states.values():
+                        if s.status == "running" and s.run is not None and not s.stop_sent:
+                            s.stop_sent = True
+                            stopping.append(s.run)
                 for state in self.states.values():
                     if state.status != "waiting":
                         continue
                     ups = self._upstream(state)
-                    if self.canceled is not None:
-                        blocked.append((state, self.canceled))
+                    if self.canceled is not None or stop is not None:
+                        blocked.append((state, self.canceled or stop))
                     elif any(u.status in ("failed", "skipped") for u in ups):
                         bad = next(u for u in ups if u.status in ("failed", "skipped"))
                         blocked.append((state, f"前のステップ {bad.name!r} が"
@@ -184,6 +198,9 @@ class PipelineEngine:
                     return
                 for state, _ in blocked:
                     state.status = "skipping"
+            if stop is not None:
+                for child in stopping:
+                    child.cancel(stop)
             for state, reason in blocked:
                 self._skip(state, reason)
             for state in ready:

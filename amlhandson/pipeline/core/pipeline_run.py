@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ...core.run import Run, RunStatus
@@ -143,15 +144,26 @@ class PipelineRun(Run):
     def publish_pipeline(self, name: str, description: str | None = None,
                          version: str | None = None, continue_on_step_failure: Any = None
                          ) -> Any:
-        """Publish the graph this run executed (v1 ``pipeline_run.publish_pipeline``).
+        """Publish the graph this run executed, with the scripts its steps ran (v1).
 
         Example:
             >>> published = run.publish_pipeline("mnist-train", "MNIST", "1.0")  # doctest: +SKIP
         """
-        from .published_pipeline import PublishedPipeline
+        from ...core import _catalog
 
-        return PublishedPipeline._publish(self.experiment.workspace, self.graph, name,
-                                          description, version, source_run_id=self.id)
+        workspace = self.experiment.workspace
+        snapshots: dict[str, str] = {}
+        for step in self.get_steps():
+            source = step
+            if step.reused_run_id:
+                found = Run.find(workspace, step.reused_run_id) if step.reused_run_id else None
+                source = found or step
+            snap = source.get_properties().get("ContentSnapshotId")
+            if snap:
+                snapshots[step.step_name] = str(Path(workspace.path) / "snapshots" / f"{snap}.zip")
+        return _catalog.resolve("PublishedPipeline")._publish(
+            workspace, self.graph, name, description, version, continue_on_step_failure,
+            source_run_id=self.id, snapshots=snapshots)
 
 
 def submit_graph(experiment: Any, graph: dict[str, Any], parameters: dict[str, Any], *,
@@ -179,6 +191,7 @@ def submit_graph(experiment: Any, graph: dict[str, Any], parameters: dict[str, A
         props["azureml.pipelineid"] = pipeline_id
     run.add_properties(props)
     engine = PipelineEngine(workspace, experiment, run, graph, parameters,
-                            bool(regenerate_outputs), launcher or script_launcher)
+                            bool(regenerate_outputs), launcher or script_launcher,
+                            continue_on_step_failure=bool(graph.get("continueOnStepFailure", True)))
     engine.start()
     return run
