@@ -16,7 +16,9 @@ Example (in a shell)::
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 from .._tables import text_table
 from ._common import fmt_time, open_workspace, workspace_options
@@ -87,11 +89,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     names = ", ".join(f"{w.resource_group}/{w.name}" for w in workspaces) or "(なし)"
     print(f"スケジューラーを開始しました: {names} を {args.interval:g} 秒ごとに確認します "
           "(Ctrl-C で終了。開始した Run は止まりません)。", flush=True)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set():  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        stop.set()  # finish the firing in progress (its run is recorded), then end
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         fired = run_scheduler(workspaces, interval=args.interval, max_firings=args.max_firings,
-                              timeout=args.timeout, once=args.once,
+                              timeout=args.timeout, once=args.once, stop=stop,
                               report=lambda line: print(line, flush=True))
     except KeyboardInterrupt:
+        fired = []
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stop.is_set():
         print("スケジューラーを終了しました。", file=sys.stderr)
         return 0
     failed = [f for f in fired if f.error is not None]

@@ -115,7 +115,7 @@ def run_scheduler(workspaces: Sequence[Any], interval: float = 10.0,
     stop = stop or threading.Event()
     deadline = None if timeout is None else time.monotonic() + timeout
     everything: list[Fired] = []
-    while True:
+    while not stop.is_set():
         for workspace in workspaces:
             for item in fire_due(workspace):
                 everything.append(item)
@@ -133,3 +133,4 @@ def run_scheduler(workspaces: Sequence[Any], interval: float = 10.0,
         wait = interval if deadline is None else min(interval, deadline - time.monotonic())
         if wait <= 0 or stop.wait(wait):
             return everything
+    return everything
