@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["line_chart", "numeric_points", "format_number"]
+__all__ = ["line_chart", "numeric_points", "format_number", "STATUS_COLORS"]
 
 #: More points than this are thinned (evenly, keeping the last) before drawing.
 MAX_POINTS = 400
@@ -28,6 +28,10 @@ MAX_POINTS = 400
 _W, _H = 320, 180
 _LEFT, _RIGHT, _TOP, _BOTTOM = 52, 12, 26, 30
 _LINE = "#0078d4"  # Azure blue
+#: The colour of each run status (badges, pipeline steps); others are grey.
+STATUS_COLORS = {"Completed": "#107c10", "Failed": "#a4262c", "Canceled": "#605e5c",
+                 "Running": "#0078d4", "NotResponding": "#ca5010", "Preparing": "#5c2d91",
+                 "Queued": "#8764b8", "Starting": "#8764b8", "Finalizing": "#0078d4"}
 
 
 def format_number(value: Any) -> str:

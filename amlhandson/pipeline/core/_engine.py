@@ -189,7 +189,7 @@ class PipelineEngine:
                     elif any(u.status in ("failed", "skipped") for u in ups):
                         bad = next(u for u in ups if u.status in ("failed", "skipped"))
                         blocked.append((state, f"前のステップ {bad.name!r} が"
-                                               f"{'失敗' if bad.status == 'failed' else '実行されなかった'}"
+                                               f"{'失敗した' if bad.status == 'failed' else '実行されなかった'}"
                                                "ので、このステップは実行しませんでした。"))
                     elif all(u.status == "completed" for u in ups):
                         ready.append(state)
