@@ -47,7 +47,10 @@ class PipelineRun(Run):
         Example:
             >>> [s.step_name for s in run.get_steps()]  # doctest: +SKIP
         """
-        return [StepRun._attach(self.experiment, c.record) for c in self.get_children()]
+        # a child whose step properties are not written yet (the instant after it was created)
+        # is not shown as a step
+        return [StepRun._attach(self.experiment, c.record) for c in self.get_children()
+                if "amlhandson.step_name" in c.get_properties()]
 
     def find_step_run(self, name: str) -> list[StepRun]:
         """The step runs whose step is called ``name`` (a list, as in v1).
