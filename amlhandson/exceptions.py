@@ -47,6 +47,11 @@ __all__ = [
     "ComputeTargetException",
     "TrainingException",
     "SnapshotException",
+    "NotSupportedLocallyError",
+    "NotAvailableInAmlHandsOnError",
+    "V1ModuleNotFoundError",
+    "RealSdkInstalledError",
+    "V1CompatNote",
 ]
 
 
@@ -147,3 +152,26 @@ class TrainingException(UserErrorException):
 
 class SnapshotException(UserErrorException):
     """The source directory of a submitted run cannot be snapshotted (too big, too many files)."""
+
+
+class NotSupportedLocallyError(AmlHandsOnError, NotImplementedError):
+    """A v1 concept that exists only in the Azure cloud (AKS, AutoML, Databricks ...).
+
+    The message names the concept, the nearest local equivalent and a docs link.
+    """
+
+
+class NotAvailableInAmlHandsOnError(AmlHandsOnError, NotImplementedError):
+    """A v1 class or function that amlhandson does not implement; the message says what to use."""
+
+
+class V1ModuleNotFoundError(AmlHandsOnError, ModuleNotFoundError):
+    """An ``azureml.*`` module that the compatibility layer does not know (not a public v1 module)."""
+
+
+class RealSdkInstalledError(AmlHandsOnError, RuntimeError):
+    """``amlhandson.compat.install()`` refused: the real Azure ML SDK is importable here."""
+
+
+class V1CompatNote(AmlHandsOnWarning):
+    """A one-time note of the compatibility layer: 2019 code ran through a shim (modern spelling named)."""

@@ -320,7 +320,7 @@ def test_processes_creating_one_workspace_at_once(aml_home: Path) -> None:
     for round_ in range(3):
         procs = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), f"ws{round_}"],
                                   env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for _ in range(8)]
+                                  text=True, cwd=aml_home.parent) for _ in range(8)]
         outputs = [p.communicate(timeout=120) for p in procs]
         assert all(p.returncode == 0 for p in procs), [e for _, e in outputs]
         lines = [o.strip() for o, _ in outputs]

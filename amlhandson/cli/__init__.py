@@ -20,12 +20,24 @@ import sys
 from collections.abc import Sequence
 
 from ..exceptions import AmlHandsOnError
-from . import compute, course, data, datasets, pipelines, runs, schedules, services, workspace
+from . import (
+    compat,
+    compute,
+    course,
+    data,
+    datasets,
+    pipelines,
+    runs,
+    schedules,
+    services,
+    workspace,
+)
 
 __all__ = ["main", "build_parser", "GROUPS"]
 
 #: Command-group modules, in the order ``--help`` lists them.
-GROUPS = (workspace, runs, compute, data, datasets, pipelines, schedules, services, course)
+GROUPS = (workspace, runs, compute, data, datasets, pipelines, schedules, services, course,
+          compat)
 
 
 def build_parser() -> argparse.ArgumentParser:

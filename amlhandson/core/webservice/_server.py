@@ -206,6 +206,15 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["AZUREML_MODEL_DIR"] = str(app_dir / config.get("model_dir", "azureml-models"))
     os.chdir(app_dir)
     sys.path.insert(0, str(app_dir))
+    # -- amlhandson.compat (issue 13): a v1 score.py runs unmodified when the deploying
+    # process had the compatibility layer on (it passes AMLHANDSON_COMPAT down).
+    from ...compat import install_from_env
+    from ...exceptions import AmlHandsOnError
+    try:
+        install_from_env()
+    except AmlHandsOnError as exc:
+        start.fail("script", EXIT_SCRIPT, str(exc))
+    # -- end amlhandson.compat
     module = _load_script(start, app_dir / config["entry_script"])
     init = getattr(module, "init", None)
     run = getattr(module, "run", None)
