@@ -33,10 +33,12 @@ from typing import Any
 
 from .. import _atomic
 from .._paths import home, restrict
+from ..exceptions import AuthenticationException
 
 __all__ = ["AbstractAuthentication", "InteractiveLoginAuthentication",
            "ServicePrincipalAuthentication", "AzureCliAuthentication", "MsiAuthentication",
-           "local_key", "key_file", "check_header", "regenerate_local_key"]
+           "TokenAuthentication", "AuthenticationException", "local_key", "key_file",
+           "check_header", "regenerate_local_key"]
 
 _KEY_BYTES = 32
 
@@ -186,3 +188,15 @@ class MsiAuthentication(AbstractAuthentication):
         >>> MsiAuthentication().get_authentication_header() != {}
         True
     """
+
+
+class TokenAuthentication(AbstractAuthentication):
+    """v1's authentication from a token callback (the callback is not called); the local key.
+
+    Example:
+        >>> TokenAuthentication(lambda *a: "t").get_authentication_header() != {}
+        True
+    """
+
+    def __init__(self, get_token_for_audience: Any = None, **kwargs: Any) -> None:
+        super().__init__()
