@@ -40,6 +40,7 @@ __all__ = [
     "AmlHandsOnWarning",
     "StoreDamageWarning",
     "SkippedFilesWarning",
+    "RunStateWarning",
     "DataError",
     "DownloadError",
     "ModelNotFoundError",
@@ -118,6 +119,10 @@ class AmlHandsOnWarning(UserWarning):
 
 class StoreDamageWarning(AmlHandsOnWarning):
     """Part of the workspace's data is damaged and was skipped; the rest is still readable."""
+
+
+class RunStateWarning(AmlHandsOnWarning):
+    """A call was done on a run whose state makes it unusual (e.g. logging after complete())."""
 
 
 class SkippedFilesWarning(AmlHandsOnWarning):

@@ -29,7 +29,7 @@ from amlhandson.core.model import Model
 from amlhandson.exceptions import (
     ArtifactPathError,
     MetricError,
-    RunStateError,
+    RunStateWarning,
     SkippedFilesWarning,
     StoreCorruptError,
     StoreDamageWarning,
@@ -254,15 +254,17 @@ def test_a_run_reopened_in_another_process_keeps_values_when_killed(exp: Experim
     run.complete()
 
 
-def test_logging_to_a_finished_run_is_refused(exp: Experiment) -> None:
+def test_logging_to_a_finished_run_is_recorded_with_a_warning(exp: Experiment) -> None:
+    """Before: accepted silently. v1 code logs after complete(); we record it and say so."""
     run = exp.start_logging()
     run.log("a", 1)
     run.complete()
-    with pytest.raises(RunStateError, match="Completed"):
+    with pytest.warns(RunStateWarning, match="Completed"):
         run.log("a", 2)
-    with pytest.raises(RunStateError, match="Completed"):
+    with pytest.warns(RunStateWarning, match="Completed"):
         Run(exp, run.id).log("b", 1)
-    assert run.get_metrics() == {"a": 1}
+    assert run.get_metrics() == {"a": [1, 2], "b": 1}
+    assert run.get_status() == "Completed"
 
 
 # -- attack 4: full disk -----------------------------------------------------------------------

@@ -16,11 +16,12 @@ from __future__ import annotations
 import io
 import os
 import time
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import ArtifactNotFoundError, MetricError, RunStateError
+from ..exceptions import ArtifactNotFoundError, MetricError, RunStateWarning
 from . import _lifecycle
 from ._metrics import (
     IMAGE,
@@ -64,12 +65,12 @@ class RunMetrics:
         known = self._kinds.get(name)
         if known is None:
             status = self._refresh().status
-            if status in _TERMINAL:
-                raise RunStateError(
-                    f"Run {self.id} はすでに {status} で終わっているので、{KIND_CALL[kind]}"
-                    f"({name!r}, ...) は記録しませんでした。続きを記録するには新しい Run を"
+            if status in _TERMINAL:  # recorded (v1 code does this), but never silently
+                warnings.warn(RunStateWarning(
+                    f"Run {self.id} はすでに {status} で終わっていますが、{KIND_CALL[kind]}"
+                    f"({name!r}, ...) を記録しました (v1 と同じ)。新しい試行なら新しい Run を"
                     "始めてください (experiment.start_logging())。"
-                )
+                ), stacklevel=3)
             known = self._store.metrics.register(self._pk, name, kind, description)
             self._kinds[name] = known
             self._store.queue.start()

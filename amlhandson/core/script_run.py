@@ -98,7 +98,8 @@ class ScriptRun(Run):
         spec = {"run_id": run.id, "experiment": experiment.name, "script": definition["script"],
                 "arguments": definition["arguments"], "snapshot": snap.data,
                 "packages": environment_packages(env),
-                "env": {**env.environment_variables, **prepared.environment},
+                "env": {**env.environment_variables, **_forwarded_environ(),
+                        **prepared.environment},
                 "timeout": config.run_config.max_run_duration_seconds}
         execution = _execution.Execution(run, spec, runtime, on_metric=on_metric,
                                          on_done=on_done)
@@ -184,3 +185,12 @@ def _print_new(path: Path, offset: int) -> int:
         sys.stdout.write(data.decode("utf-8", "replace"))
         sys.stdout.flush()
     return offset + len(data)
+
+
+#: Variables of this process that a script must see even on workers started earlier.
+FORWARDED = ("AMLHANDSON_COMPAT",)
+
+
+def _forwarded_environ() -> dict[str, str]:
+    """The settings a script inherits from the notebook (the azureml compatibility layer)."""
+    return {name: os.environ[name] for name in FORWARDED if os.environ.get(name)}

@@ -33,39 +33,6 @@ def module_exists(name: str) -> bool:
         return False
 
 
-def _mentions(module: str, text: str) -> bool:
-    try:
-        spec = importlib.util.find_spec(module)
-    except ImportError:
-        return False
-    return bool(spec and spec.origin) and text in Path(spec.origin).read_text(encoding="utf-8")
-
-
-def waits_for(*modules: str, runner: str | None = None,
-              catalog: tuple[str, ...] = ()) -> pytest.MarkDecorator:
-    """xfail (strict) while what the case needs is missing; the test turns on by itself.
-
-    ``modules``: amlhandson modules that must exist. ``runner``: the module that starts
-    the user's script in its own process, which must call
-    ``amlhandson.compat.install_from_env()`` (the contract in docs/compat.md).
-    ``catalog``: names ``amlhandson.core._catalog.WHERE`` must have.
-    """
-    reasons = []
-    missing = [m for m in modules if not module_exists(m)]
-    if missing:
-        reasons.append(f"module not built yet: {', '.join(missing)}")
-    if runner and not _mentions(runner, "install_from_env"):
-        reasons.append(f"{runner} does not call amlhandson.compat.install_from_env() yet "
-                       "(docs/compat.md, the contract for runners)")
-    if catalog:
-        from amlhandson.core import _catalog
-
-        absent = [name for name in catalog if name not in _catalog.WHERE]
-        if absent:
-            reasons.append(f"amlhandson.core._catalog.WHERE lacks {', '.join(absent)}")
-    return pytest.mark.xfail(bool(reasons), strict=True, reason="; ".join(reasons))
-
-
 @pytest.fixture
 def layer() -> Iterator[object]:
     """The layer installed in this process for one test, always uninstalled afterwards."""

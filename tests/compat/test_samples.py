@@ -1,9 +1,8 @@
 """2019 v1 code, run unmodified through the layer (``python -m amlhandson.compat``).
 
 Each sample in ``samples/`` is written the way the 2019 Azure ML samples wrote
-it. Cases that need a module another part of amlhandson is still building are
-marked with :func:`waits_for` (strict xfail): they turn on by themselves once the
-module exists.
+it, and runs unmodified through the layer (scripts started by runs, services and
+pipeline steps included).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import SHARED_MNIST, waits_for
+from .conftest import SHARED_MNIST
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -114,33 +113,25 @@ def test_mnist_tutorial_train_py(run_sample, v1_workspace, v1_folder: Path) -> N
 
 
 # ---- cases that wait for modules being built elsewhere ------------------------------------
-_HOST = "amlhandson.core.compute._host"  # starts submitted scripts (ScriptRunConfig, trials, steps)
 
 
-@waits_for("amlhandson.core.script_run_config", "amlhandson.core.runconfig", runner=_HOST)
 def test_script_run_config_on_local(run_sample, v1_folder: Path) -> None:
     _small_mnist(v1_folder / "data")
     proc = run_sample("script_run_config", script="main.py", timeout=400)
     assert "STATUS Completed" in proc.stdout and "accuracy" in proc.stdout
 
 
-@waits_for("amlhandson.train.sklearn", "amlhandson.train.hyperdrive", "amlhandson.core.compute",
-           runner=_HOST)
 def test_estimator_with_hyperdrive(run_sample) -> None:
     proc = run_sample("hyperdrive_sklearn", script="main.py", timeout=600)
     assert "BEST" in proc.stdout and "MODEL sklearn_diabetes 1" in proc.stdout
 
 
-@waits_for("amlhandson.pipeline.core", "amlhandson.pipeline.steps", "amlhandson.core.compute",
-           "amlhandson.core.datastore", runner=_HOST,
-           catalog=("ScriptRunConfig", "RunConfiguration"))
 def test_pipeline_with_named_data(run_sample) -> None:
     proc = run_sample("pipeline_steps", script="main.py", timeout=600)
     steps = [line for line in proc.stdout.splitlines() if line.startswith("STEP ")]
     assert len(steps) == 2 and all(s.endswith(" Completed") for s in steps), proc.stdout
 
 
-@waits_for("amlhandson.core.dataset", "amlhandson.core.datastore", "amlhandson.opendatasets")
 def test_datasets_and_datastores(run_sample, v1_folder: Path) -> None:
     _small_mnist(v1_folder / "data", train=100, test=100)
     proc = run_sample("datasets_datastores", script="main.py")

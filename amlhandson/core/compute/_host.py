@@ -54,6 +54,7 @@ def _user_traceback(exc: BaseException, script: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the script named by ``argv[0]`` with the remaining arguments; return its exit code."""
+    from .. import _catalog
     from ..run import Run
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m amlhandson.core.compute._host SCRIPT [ARGS...]", file=sys.stderr)
         return 2
     watch_parent()
+    if os.environ.get("AMLHANDSON_COMPAT"):  # the notebook had `import azureml` working
+        _catalog.resolve("compat_from_env")()
     context = Run.get_context() if os.environ.get("AMLHANDSON_RUN_PIPE") else None
     script = os.path.abspath(argv[0])
     sys.argv = [argv[0], *argv[1:]]
