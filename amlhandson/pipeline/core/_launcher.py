@@ -75,4 +75,5 @@ def script_launcher(launch: StepLaunch) -> Any:
                             run_id=launch.run_id, arguments=launch.arguments, on_done=done,
                             quiet=True)
     run.add_properties(launch.properties)
+    run.display_name = launch.name  # lists show the step, as v1's portal did
     return run

@@ -29,7 +29,13 @@ class StepRun(Run):
     @property
     def step_name(self) -> str:
         """The step's name in the pipeline."""
-        return self.get_properties().get("amlhandson.step_name") or self.name.rpartition(">")[2]
+        return self.get_properties().get("amlhandson.step_name") or \
+            super().name.rpartition(">")[2]
+
+    @property
+    def name(self) -> str:
+        """The step's name, as in v1 (the stored run name is ``<pipeline run>><step>``)."""
+        return self.step_name
 
     @property
     def reused(self) -> bool:
