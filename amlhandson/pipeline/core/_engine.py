@@ -206,10 +206,12 @@ class PipelineEngine:
             for state in ready:
                 self._start_step(state)
             with self.cond:
-                if not any(s.status == "waiting" and all(
-                        u.status == "completed" for u in self._upstream(s))
-                        for s in self.states.values()):
-                    self.cond.wait(0.5)
+                runnable = any(s.status == "waiting" and all(
+                    u.status in ("completed", "failed", "skipped") for u in self._upstream(s))
+                    for s in self.states.values())
+                running = any(s.status == "running" for s in self.states.values())
+                if running and not runnable:
+                    self.cond.wait(0.5)  # a step's end (or cancel) notifies at once
 
     def _finish(self) -> None:
         failed = [s for s in self.states.values() if s.status == "failed"]
