@@ -293,3 +293,23 @@ def test_stopping_the_server_and_a_deleted_workspace(ws, published) -> None:
         time.sleep(0.2)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     _detached.reap()
+
+
+def test_racing_processes_start_one_endpoint_server(ws, published, aml_home) -> None:
+    code = textwrap.dedent(f"""
+        from amlhandson import Workspace
+        from amlhandson.pipeline.core import PublishedPipeline
+        ws = Workspace.get("docs-ws", resource_group="docs-aml")
+        print(PublishedPipeline.get(ws, {published.id!r}).endpoint)
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "AMLHANDSON_HOME": str(aml_home)})
+             for _ in range(4)]
+    urls = {p.communicate(timeout=120)[0].strip() for p in procs}
+    assert len(urls) == 1 and urls == {published.endpoint}
+    import psutil
+
+    servers = [p for p in psutil.process_iter(["cmdline"])
+               if any("_endpoint_server" in part for part in (p.info["cmdline"] or []))
+               and str(Path(ws.path)) in " ".join(p.info["cmdline"] or [])]
+    assert len(servers) == 1
