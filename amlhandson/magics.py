@@ -5,6 +5,7 @@
 ``%aml_log NAME VALUE`` log a metric into the running ``%%aml_run`` cell's run
 ``%aml_runs``          table of an experiment's latest runs and their metrics
 ``%aml_workspace``     the workspace of ``config.json``, where its data lives
+``%aml_studio [RUN]``   a link to the local AML Studio portal (workspace, experiment or run)
 =====================  ===========================================================
 
 Each magic is a thin parser over :mod:`amlhandson.tracking`; ``%name?`` or
@@ -29,11 +30,12 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.utils.text import dedent
 
 from . import _paths, tracking
-from .exceptions import AmlHandsOnError
+from .exceptions import AmlHandsOnError, UserErrorException
 
 __all__ = ["AmlMagics", "AmlMagicError", "load_ipython_extension", "unload_ipython_extension"]
 
-_NAMES = {"line": ("aml_run", "aml_log", "aml_runs", "aml_workspace"), "cell": ("aml_run",)}
+_NAMES = {"line": ("aml_run", "aml_log", "aml_runs", "aml_workspace", "aml_studio"),
+          "cell": ("aml_run",)}
 
 
 class AmlMagicError(UsageError, AmlHandsOnError):
@@ -200,6 +202,63 @@ class AmlMagics(Magics):
         except AmlHandsOnError as exc:
             raise AmlMagicError(f"%aml_workspace: {exc}") from exc
         display(info)
+
+    # -- %aml_studio -------------------------------------------------------------------------
+    @magic_arguments()
+    @argument("run", nargs="?", default=None, help="Run の ID (先頭の数文字で可)。省略するとワークスペース")
+    @argument("-e", "--experiment", default=None, help="この experiment の Run 一覧を開く")
+    @argument("-p", "--page", default=None,
+              choices=["experiments", "models", "endpoints", "compute", "data"],
+              help="ワークスペースのこのページを開く (models, endpoints など)")
+    @argument("--frame", action="store_true", help="セルの下にページを埋め込んで表示する")
+    @argument("-h", "--help", action="store_true", help="この説明を表示する")
+    @line_magic
+    def aml_studio(self, line: str) -> None:
+        """ローカルの AML Studio (ポータル) のページへのリンクを表示します。
+
+        config.json のワークスペース、-e の experiment、-p のページ (models, endpoints,
+        compute, data, experiments)、または指定した Run のページを開けます。Studio が
+        起動していなければ、起動のしかたを表示します。
+
+        例::
+
+            %aml_studio
+            %aml_studio -e my-first-experiment
+            %aml_studio -p endpoints
+            %aml_studio {run.id} --frame
+        """
+        args = self._parse(self.aml_studio, line)
+        if args is None:
+            return
+        from IPython.display import display
+
+        from .studio import links
+
+        try:
+            workspace = tracking.load_workspace()
+            if args.run:
+                from .core.run import Run
+
+                target = Run.find(workspace, _unquote(args.run))
+                path, label = links.run_path(target), f"Run {target.number} を AML Studio で開く"
+            elif args.experiment:
+                name = _unquote(args.experiment)
+                exp = workspace.experiments.get(name)
+                if exp is None:
+                    raise UserErrorException(f"experiment {name!r} はワークスペース "
+                                             f"{workspace.name!r} にありません。")
+                path, label = links.experiment_path(exp), f"実験 {exp.name} を AML Studio で開く"
+            elif args.page:
+                titles = {"experiments": "実験", "models": "モデル", "endpoints": "エンドポイント",
+                          "compute": "コンピューティング", "data": "データ"}
+                path = links.workspace_path(workspace) + args.page
+                label = f"{titles[args.page]} ({workspace.name}) を AML Studio で開く"
+            else:
+                path, label = links.workspace_path(workspace), \
+                    f"ワークスペース {workspace.name} を AML Studio で開く"
+        except AmlHandsOnError as exc:
+            raise AmlMagicError(f"%aml_studio: {exc}") from exc
+        display(links.StudioLink(path, label, frame=args.frame))
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -202,6 +202,86 @@ class RunRepo:
             params += [limit, offset]
         return [_record(r) for r in self._db.read(sql, params)]
 
+    def search(self, experiment_pk: int, *, status: str | None = None,
+               tags: Iterable[tuple[str, str | None]] = (),
+               ranges: dict[str, tuple[float | None, float | None]] | None = None,
+               sort: str = "number", sort_key: str | None = None, desc: bool = True,
+               limit: int = 50, offset: int = 0,
+               now: float | None = None) -> tuple[int, list[RunRecord]]:
+        """One page of an experiment's top-level runs, filtered and sorted in the database.
+
+        ``tags``: ``(key, None)`` has the tag, ``(key, value)`` has it with that value.
+        ``ranges``: ``{metric: (low, high)}`` on the last value of a scalar metric
+        (``None``: no bound). ``sort``: ``number``, ``created``, ``status``,
+        ``duration``, ``display_name``, ``metric`` or ``tag`` (the last two name
+        ``sort_key``); runs without the sorted value come last. Returns
+        ``(total matching, records of the page)``.
+
+        Example:
+            >>> total, page = store.runs.search(exp.pk, tags=[("model", "knn")],
+            ...                                 sort="metric", sort_key="accuracy")  # doctest: +SKIP
+        """
+        where = ["r.experiment_pk=?", "r.parent_pk IS NULL"]
+        params: list[Any] = [experiment_pk]
+        if status:
+            where.append("r.status=?")
+            params.append(status)
+        for key, value in tags:
+            if value is None:
+                where.append("EXISTS (SELECT 1 FROM tags t WHERE t.run_pk=r.pk AND t.key=?)")
+                params.append(key)
+            else:
+                where.append("EXISTS (SELECT 1 FROM tags t WHERE t.run_pk=r.pk AND t.key=? "
+                             "AND t.value=?)")
+                params += [key, value]
+        for name, (low, high) in (ranges or {}).items():
+            cond = "m.run_pk=r.pk AND m.name=? AND m.num IS NOT NULL"
+            params.append(name)
+            if low is not None:
+                cond += " AND m.num>=?"
+                params.append(float(low))
+            if high is not None:
+                cond += " AND m.num<=?"
+                params.append(float(high))
+            where.append(f"EXISTS (SELECT 1 FROM metric_last m WHERE {cond})")
+        condition = " WHERE " + " AND ".join(where)
+        total = int(self._db.read("SELECT COUNT(*) FROM runs r" + condition, params)[0][0])
+        direction = "DESC" if desc else "ASC"
+        join, join_params, order_params = "", [], []
+        if sort == "metric" and sort_key is not None:
+            join = " LEFT JOIN metric_last s ON s.run_pk=r.pk AND s.name=?"
+            join_params = [sort_key]
+            order = f"(s.value IS NULL), (s.num IS NULL), s.num {direction}, s.value {direction}"
+        elif sort == "tag" and sort_key is not None:
+            join = " LEFT JOIN tags s ON s.run_pk=r.pk AND s.key=?"
+            join_params = [sort_key]
+            order = f"(s.value IS NULL), s.value {direction}"
+        elif sort == "duration":
+            order = f"(r.start_time IS NULL), (COALESCE(r.end_time, ?) - r.start_time) {direction}"
+            order_params = [time.time() if now is None else now]
+        elif sort in ("created", "status", "display_name"):
+            order = f"r.{sort} {direction}"
+        else:
+            order = f"r.number {direction}"
+        sql = _SELECT + join + condition + f" ORDER BY {order}, r.pk {direction} LIMIT ? OFFSET ?"
+        rows = self._db.read(sql, [*join_params, *params, *order_params, limit, offset])
+        return total, [_record(r) for r in rows]
+
+    def tag_keys(self, experiment_pk: int) -> list[str]:
+        """Every tag key used by the experiment's top-level runs, sorted."""
+        return [k for (k,) in self._db.read(
+            "SELECT DISTINCT t.key FROM tags t JOIN runs r ON r.pk=t.run_pk "
+            "WHERE r.experiment_pk=? AND r.parent_pk IS NULL ORDER BY t.key", (experiment_pk,))]
+
+    def status_counts(self) -> dict[int, dict[str, int]]:
+        """``{experiment_pk: {status: number of top-level runs}}`` for every experiment."""
+        result: dict[int, dict[str, int]] = {}
+        for exp_pk, status, count in self._db.read(
+                "SELECT experiment_pk, status, COUNT(*) FROM runs WHERE parent_pk IS NULL "
+                "GROUP BY experiment_pk, status"):
+            result.setdefault(exp_pk, {})[status] = int(count)
+        return result
+
     def count(self, experiment_pk: int | None = None, *, top_level: bool = False) -> int:
         """How many runs (of one experiment, optionally top-level only) there are."""
         where, params = [], []

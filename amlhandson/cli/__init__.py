@@ -10,6 +10,7 @@ Example (in a shell)::
     amlhandson runs list -e my-first-experiment
     amlhandson runs show <run id>
     amlhandson data mnist --mirror http://192.168.0.10:8000/
+    amlhandson studio --port 8765
     amlhandson course
 """
 
@@ -30,14 +31,15 @@ from . import (
     runs,
     schedules,
     services,
+    studio,
     workspace,
 )
 
 __all__ = ["main", "build_parser", "GROUPS"]
 
 #: Command-group modules, in the order ``--help`` lists them.
-GROUPS = (workspace, runs, compute, data, datasets, pipelines, schedules, services, course,
-          compat)
+GROUPS = (workspace, runs, compute, data, datasets, pipelines, schedules, services, studio,
+          course, compat)
 
 
 def build_parser() -> argparse.ArgumentParser:

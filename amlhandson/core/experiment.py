@@ -17,6 +17,7 @@ from .. import _paths
 from .._filters import matches
 from .._store import Store
 from ..exceptions import UserErrorException
+from ..studio import links
 from . import _catalog
 from ._status import reconcile
 from .workspace import Workspace
@@ -74,8 +75,11 @@ class Experiment:
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{h}</th>" for h in ("Name", "Workspace", "Report Page", "Docs Page"))
+        studio = links.StudioLink(links.experiment_path(self), "Link to AML Studio")
+        report = (studio._repr_html_() if studio.server is not None
+                  else f"<code>amlhandson runs list -e {html.escape(self.name)}</code>")
         body = (f"<td>{html.escape(self.name)}</td><td>{html.escape(self._workspace.name)}</td>"
-                f"<td><code>amlhandson runs list -e {html.escape(self.name)}</code></td>"
+                f"<td>{report}</td>"
                 '<td><a href="https://learn.microsoft.com/python/api/azureml-core/azureml.core.'
                 'experiment.experiment?view=azure-ml-py" target="_blank">'
                 "Link to Documentation</a></td>")

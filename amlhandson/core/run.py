@@ -39,6 +39,7 @@ from ..exceptions import (
     RunStateError,
     UserErrorException,
 )
+from ..studio import links
 from . import _artifacts, _catalog, _cells, _lifecycle
 from ._metrics import LIMITS
 from ._run_files import RunFiles
@@ -338,8 +339,10 @@ class Run(RunMetrics, RunFiles):
     def _repr_html_(self) -> str:
         import html
 
-        cells = [self._experiment.name, self.id, str(self.type), self.get_status(),
-                 f"<code>amlhandson runs show {html.escape(self.id)}</code>",
+        studio = links.StudioLink(links.run_path(self), "Link to AML Studio")
+        details = (studio._repr_html_() if studio.server is not None
+                   else f"<code>amlhandson runs show {html.escape(self.id)}</code>")
+        cells = [self._experiment.name, self.id, str(self.type), self.get_status(), details,
                  '<a href="https://learn.microsoft.com/python/api/azureml-core/azureml.core.run.run'
                  '?view=azure-ml-py" target="_blank">Link to Documentation</a>']
         head = "".join(f"<th>{h}</th>" for h in
@@ -410,13 +413,16 @@ class Run(RunMetrics, RunFiles):
         return details
 
     def get_portal_url(self) -> str:
-        """A URL for the run's files on this machine (v1: the Azure portal page).
+        """The run's page in the local studio when one is running (v1: the Azure portal page).
+
+        Without a running studio it is the URL of the run's folder on this machine;
+        ``amlhandson studio`` (or JupyterLab's Launcher card "AML Studio") starts one.
 
         Example:
             >>> run.get_portal_url()  # doctest: +SKIP
-            'file:///home/me/.amlhandson/workspaces/...'
+            'http://127.0.0.1:8888/studio/ws/docs-aml/docs-ws/runs/3f2a...'
         """
-        return self.local_path.as_uri()
+        return links.run_url(self) or self.local_path.as_uri()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _finish(self, status: str, error: dict[str, Any] | None = None,

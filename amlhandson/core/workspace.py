@@ -26,6 +26,7 @@ from ..exceptions import (
     UserErrorException,
     WorkspaceNotFoundError,
 )
+from ..studio import links
 from . import _catalog
 
 if TYPE_CHECKING:
@@ -321,6 +322,7 @@ class Workspace:
         details["localPath"] = str(self._root)
         details["schemaVersion"] = self._store.versions()["core"]
         details["runCount"] = self._store.runs.count()
+        details["studioUrl"] = links.workspace_url(self) or links.how_to_start()
         return details
 
     # -- children ----------------------------------------------------------------------

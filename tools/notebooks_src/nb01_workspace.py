@@ -221,6 +221,42 @@ print("Azure と同じ書き出し:", message.startswith("We could not find conf
 `FileNotFoundError` の一種なので、`except FileNotFoundError:` で受け止めることもできます。
 """),
     ("markdown", r"""
+## 6. ポータル (Studio) から 2 つ目のワークスペースを作る
+
+2019 年のハンズオンでは、ワークスペースを **Azure portal** の画面 (「Machine Learning サービス ワークスペース」→「追加」) から作りました。
+このコースには、そのポータルにあたる **AML Studio (ローカル版)** があります。JupyterLab の Launcher (左上の「+」) の
+**AML Studio** カードで開くか、次のセルが表示するリンクを開いてください。
+
+ポータルの「ワークスペースの作成」フォームに、ハンズオンと同じ項目を入れて「作成」を押します。
+
+| 項目 | 入れる値 |
+|---|---|
+| ワークスペース名 | `docs-ws-portal` |
+| サブスクリプション ID | (空のまま: オフラインなので `00000000-...` になります) |
+| リソース グループ | `docs-aml` |
+| 場所 | `japaneast` |
+
+名前の決まり (英数字で始まる、使える記号は `-` `_` `.`) は `Workspace.create` と同じで、守っていないとフォームがその場で理由を表示します。
+作成したら、フォームの下のリンクからそのワークスペースの `config.json` もダウンロードできます。
+"""),
+    ("code", r"""
+%load_ext amlhandson
+%aml_studio
+"""),
+    ("markdown", r"""
+作ったワークスペースは、ノートブックからも `Workspace.get` で開けます。次のセルで確かめましょう
+(まだ作っていなければ、作り方を表示します。作ってからもう一度実行してください)。
+"""),
+    ("code", r"""
+from amlhandson.exceptions import WorkspaceNotFoundError
+
+try:
+    portal_ws = Workspace.get("docs-ws-portal", resource_group="docs-aml")
+    print("ポータルで作ったワークスペース:", portal_ws.name, "/", portal_ws.location)
+except WorkspaceNotFoundError:
+    print("docs-ws-portal はまだありません。上のリンク (または Launcher の AML Studio) のフォームで作成してください。")
+"""),
+    ("markdown", r"""
 ## 演習
 
 ### 演習 1: 場所を指定して開く
@@ -287,6 +323,7 @@ answer_2 = "workspace_name"
   `~/.amlhandson/workspaces/docs-aml/docs-ws/` のフォルダーに入ります。
 - `config.json` が見つからないと `ConfigNotFoundError` (`FileNotFoundError` の一種) になります。
   `write_config()` で作るか、`path=` で場所を指定すれば解決します。
+- ハンズオンの Azure portal にあたる **AML Studio** のフォームからも、同じ規則でワークスペースを作れます (`%aml_studio`)。
 
 ## 次へ
 

@@ -492,6 +492,21 @@ with open("deploy/imagefiles/Dockerfile", encoding="utf-8") as f:
 - `README.md`: ビルドと起動のコマンド (`docker build -t sklearn-mnist-package .` → `docker run -p 6789:5001 sklearn-mnist-package`)
 """),
     ("markdown", r"""
+## Studio (ポータル) でモデルとエンドポイントを見る
+
+2019 年のハンズオンでは、登録したモデルとデプロイしたサービスを Azure portal の「モデル」「デプロイ」の画面で確認しました。
+**AML Studio (ローカル版)** では、次のページで同じことができます (JupyterLab の Launcher の **AML Studio** カードか、下のリンク)。
+
+- **モデル**: バージョン、タグ、ハッシュ (SHA-256)、どの Run から登録したか。ファイルのダウンロードもできます。
+- **エンドポイント**: サービスの状態、スコアリング URI、swagger、ログ。**テスト** 欄に `{"data": [[...784 個の数...]]}` のような JSON を入れて
+  「送信」を押すと、`service.run(...)` と同じようにサービスを呼び出して答えを表示します。
+"""),
+    ("code", r"""
+%load_ext amlhandson
+%aml_studio -p endpoints
+%aml_studio -p models
+"""),
+    ("markdown", r"""
 ## 12. 後片付け
 
 使い終わったサービスは削除します。2019 年の ACI では、削除しないと料金がかかり続けました。このコースではお金はかかりませんが、
@@ -515,6 +530,7 @@ print(service.state)
   サービスの予測の正解率は、ノートブックの中のモデルと同じでした。
 - `init()` が失敗すると、`wait_for_deployment` がエラーの場所と理由を表示します。`service.get_logs()` でログを読み、
   直したら `service.reload()` で起動し直します。使い終わったら `service.delete()` で止めます。
+- 登録したモデルとサービスは **AML Studio** のモデル・エンドポイントのページでも確認でき、テスト欄からサービスを呼び出せます。
 
 ## 次へ
 
