@@ -87,11 +87,15 @@ class ScriptRun(Run):
         run.add_properties({"ContentSnapshotId": snap.id, "azureml.runsource": RUN_TYPE,
                             "amlhandson.script": definition["script"]})
         prepared.record(Store.open(workspace.path), run.id)
+        on_finalize = None
         if prepared.workdir is not None:
             user_done = on_done
 
+            def on_finalize() -> None:  # as_upload folders reach the datastore before Completed
+                prepared.finish(True)
+
             def on_done(execution: Any) -> None:
-                prepared.finish(execution.status == RunStatus.COMPLETED)
+                prepared.finish(False)  # drops what is left (after a failure)
                 if user_done is not None:
                     user_done(execution)
         env = config.run_config.environment
@@ -102,7 +106,7 @@ class ScriptRun(Run):
                         **prepared.environment},
                 "timeout": config.run_config.max_run_duration_seconds}
         execution = _execution.Execution(run, spec, runtime, on_metric=on_metric,
-                                         on_done=on_done)
+                                         on_done=on_done, on_finalize=on_finalize)
         execution.start()
         return run
 
