@@ -220,7 +220,7 @@ def test_request_body_limit(plain: Webservice, deploy) -> None:
     assert post(small.port, '{"data": [1]}')[0] == 200
     status, _, body = post(small.port, b'{"data": [' + b"1," * 20000 + b"1]}")
     assert status == 413 and "上限 10 KB" in json.loads(body)["message"]
-    status, _, _ = post(small.port, b"1" * (1024 * 1024))  # beyond 4x: waitress refuses
+    status, _, _ = post(small.port, b"1" * (1024 * 1024))  # far beyond: still a clean 413
     assert status == 413
     assert post(small.port, '{"data": [1]}')[0] == 200
 
@@ -418,7 +418,7 @@ def test_port_in_use_is_explained(plain: Webservice, deploy) -> None:
 
 def test_dead_process_shows_failed_and_tampered_model(env: dict, deploy) -> None:
     service = deploy("doomed-svc")
-    pid = service._row["pid"]
+    pid = service.serialize()["pid"]
     psutil.Process(pid).kill()  # as if the machine or a user killed it
     deadline = time.time() + 10
     while service.state == "running" and time.time() < deadline:
@@ -428,7 +428,7 @@ def test_dead_process_shows_failed_and_tampered_model(env: dict, deploy) -> None
     with pytest.raises(WebserviceException, match="failed"):
         service.run("{}")
     # the service's copy of the model is checked when the server starts
-    copy = service._dir / "app" / "azureml-models" / "factor" / "1" / "factor.txt"
+    copy = env["ws"].path / "services" / "doomed-svc" / "app" / "azureml-models" / "factor" / "1" / "factor.txt"
     copy.write_text("999")
     with pytest.raises(WebserviceException, match="SHA-256"):
         service.reload()
@@ -474,7 +474,7 @@ def test_find_and_stop_from_new_processes(env: dict, deploy) -> None:
         out = subprocess.run(cli + ["list", *where], env=child_env, check=True, timeout=60,
                              capture_output=True, text=True).stdout
         assert "other-proc" in out and "mine-svc" in out and "running" in out
-        pid = other._row["pid"]
+        pid = other.serialize()["pid"]
         out = subprocess.run(cli + ["stop", "other-proc", *where], env=child_env, check=True,
                              timeout=60, capture_output=True, text=True).stdout
         assert "Stopped" in out
@@ -490,7 +490,11 @@ def test_services_cli_in_process(env: dict, deploy, capsys) -> None:
     service = deploy("cli-svc")
     where = ["-w", "svc-ws", "-g", "svc-rg"]
     assert services_cli(["list", *where]) == 0
-    assert "cli-svc" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "cli-svc" in out and "RESTARTS" in out
+    assert services_cli(["show", "cli-svc", *where]) == 0
+    out = capsys.readouterr().out
+    assert "restarts" in out and "running" in out and "last exit" in out
     assert services_cli(["logs", "cli-svc", "-n", "5", *where]) == 0
     assert "Scoring server is ready" in capsys.readouterr().out
     assert services_cli(["stop", "no-such-svc", *where]) == 1
@@ -501,8 +505,8 @@ def test_services_cli_in_process(env: dict, deploy, capsys) -> None:
 
 def test_removed_folder_stops_the_server(env: dict, deploy) -> None:
     service = deploy("orphan-svc")
-    pid = service._row["pid"]
-    (service._dir / "server.json").unlink()
+    pid = service.serialize()["pid"]
+    (env["ws"].path / "services" / "orphan-svc" / "server.json").unlink()
     proc = psutil.Process(pid)
     deadline = time.time() + 10
     while proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE and time.time() < deadline:
@@ -577,7 +581,7 @@ def test_package_writes_a_self_contained_build_context(env: dict, tmp_path: Path
     assert "FROM continuumio/miniconda3" in dockerfile
     assert "EXPOSE 5001" in dockerfile
     assert "conda env create -n amlenv -f /var/azureml-server/environment.yml" in dockerfile
-    assert "waitress" in dockerfile and "COPY app /var/azureml-app" in dockerfile
+    assert "uvicorn" in dockerfile and "COPY app /var/azureml-app" in dockerfile
     assert "AZUREML_MODEL_DIR=/var/azureml-app/azureml-models/factor/1" in dockerfile
     assert f'"{SERVER_MODULE}"' in dockerfile
     assert (out / "app" / "score.py").read_text() == PLAIN_SCORE
@@ -639,30 +643,30 @@ def test_package_tampered_model_is_refused(env: dict, deploy, tmp_path: Path) ->
     assert running.state == "running" and post(running.port, '{"data": [1]}')[2] == b"[2.5]"
 
 
-# -- the WSGI app and schemas, in process ------------------------------------------------------------
-def test_app_signatures_and_results_in_process() -> None:
-    from amlhandson.core.webservice._app import ScoreScriptError, ScoringApp
+# -- the score handler and schemas, in process -------------------------------------------------------
+def test_handler_signatures_and_results_in_process() -> None:
+    from amlhandson.core.webservice._scoring import ScoreHandler, ScoreScriptError
 
-    app = ScoringApp("svc")
-    assert app.call("POST", "/score", b"{}")[0].startswith("503")  # init() not finished
+    handler = ScoreHandler("svc")
+    assert handler.handle("POST", b"{}")[0] == 503  # init() not finished
     with pytest.raises(ScoreScriptError, match="引数がありません"):
-        app.load(lambda: 1)
+        handler.load(lambda: 1)
     with pytest.raises(ScoreScriptError, match="多すぎます"):
-        app.load(lambda a, b, c: 1)
-    app.load(lambda raw, headers=None: {"aml_response_body": "plain", "aml_response_headers":
-                                        {"X-Extra": "1"}})
-    status, headers, body = app.call("POST", "/score", b"{}")
-    assert (status, body, headers["X-Extra"]) == ("200 OK", b"plain", "1")
-    assert headers["Content-Type"].startswith("text/plain")
-    app.load(lambda raw: object())
-    status, headers, body = app.call("POST", "/score", b"{}")
-    assert status.startswith("500") and "JSON にできません" in body.decode()
-    app.load(lambda raw: {"n": np.int64(3), "a": np.arange(2)})
-    assert json.loads(app.call("POST", "/score", b"{}")[2]) == {"n": 3, "a": [0, 1]}
+        handler.load(lambda a, b, c: 1)
+    handler.load(lambda raw, headers=None: {"aml_response_body": "plain",
+                                            "aml_response_headers": {"X-Extra": "1"}})
+    status, headers, body = handler.handle("POST", b"{}")
+    assert (status, body, dict(headers)["X-Extra"]) == (200, b"plain", "1")
+    assert dict(headers)["Content-Type"].startswith("text/plain")
+    handler.load(lambda raw: object())
+    status, headers, body = handler.handle("POST", b"{}")
+    assert status == 500 and "JSON にできません" in body.decode()
+    handler.load(lambda raw: {"n": np.int64(3), "a": np.arange(2)})
+    assert json.loads(handler.handle("POST", b"{}")[2]) == {"n": 3, "a": [0, 1]}
 
 
 def test_schema_types_in_process() -> None:
-    from amlhandson.core.webservice._app import ScoringApp
+    from amlhandson.core.webservice._scoring import ScoreHandler
     from amlhandson.core.webservice.schema import (
         NumpyParameterType,
         StandardPythonParameterType,
@@ -679,17 +683,16 @@ def test_schema_types_in_process() -> None:
     def run(data, scale=1.0, request_headers=None):
         return (data * scale).tolist() + [request_headers.get("X-Id")]
 
-    app = ScoringApp("svc")
-    app.load(run)
-    call = lambda body: app.call("POST", "/score", body.encode(), {"X-Id": "7"})  # noqa: E731
+    handler = ScoreHandler("svc")
+    handler.load(run)
+    call = lambda body: handler.handle("POST", body.encode(), headers={"X-Id": "7"})  # noqa: E731
     assert json.loads(call('{"data": [[1, 2]], "scale": 2}')[2]) == [[2.0, 4.0], "7"]
     assert json.loads(call('{"data": [[1.0, 2.0]]}')[2]) == [[1.0, 2.0], "7"]
     for body, expected in [('{"data": [[1.5, 2]]}', "整数"), ('{"data": [[1, 2]], "scale": "x"}',
                                                             "number"),
                            ('{"scale": 2}', "キー ['data']"), ('{"data": [], "k": 1}', "知らないキー")]:
         status, _, answer = call(body)
-        assert status.startswith("400") and expected in json.loads(answer)["message"], answer
-    swagger = json.loads(app.call("GET", "/swagger.json")[2])
-    props = swagger["definitions"]["ServiceInput"]["properties"]
+        assert status == 400 and expected in json.loads(answer)["message"], answer
+    props = handler.swagger["definitions"]["ServiceInput"]["properties"]
     assert props["data"]["items"]["items"]["type"] == "integer"
     assert props["scale"]["type"] == "number"

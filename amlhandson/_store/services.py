@@ -80,12 +80,15 @@ class ServiceRepo:
         return [r[0] for r in self._db.read("SELECT name FROM services ORDER BY name")]
 
     def update(self, name: str, *, spec: dict[str, Any] | None = None,
+               nested: dict[str, dict[str, Any]] | None = None,
                drop: tuple[str, ...] = (), expect_state: str | None = None,
                **fields: Any) -> ServiceRecord | None:
         """Change a service in one transaction and return it as stored (``None`` if gone).
 
         ``spec`` is *merged* into the stored spec and ``drop`` removes keys, so
-        concurrent updates of different keys do not overwrite each other.
+        concurrent updates of different keys do not overwrite each other;
+        ``nested`` merges one level deeper (``{"deployment": {"tags": ...}}``
+        changes only ``tags`` inside ``deployment``).
         ``expect_state`` makes the change conditional on the stored state (the
         record comes back unchanged otherwise).
         """
@@ -101,6 +104,9 @@ class ServiceRepo:
             if expect_state is not None and current.state != expect_state:
                 return current
             merged = {**current.spec, **(spec or {})}
+            for key, inner in (nested or {}).items():
+                base = merged.get(key)
+                merged[key] = {**(base if isinstance(base, dict) else {}), **inner}
             for key in drop:
                 merged.pop(key, None)
             sets = ", ".join(f"{k}=?" for k in fields)

@@ -5,6 +5,7 @@ this is how to find and stop them from a terminal::
 
     amlhandson services list              # this folder's workspace (config.json), else all
     amlhandson services list --all        # every workspace on this machine
+    amlhandson services show NAME         # state, restarts, the last exit, the error
     amlhandson services logs NAME [-n 50]
     amlhandson services stop NAME [NAME ...] | --all
 
@@ -12,7 +13,7 @@ this is how to find and stop them from a terminal::
 
 Example:
     >>> services_cli(["list"])  # doctest: +SKIP
-    WORKSPACE  NAME               TYPE   STATE    SCORING URI                    PID
+    WORKSPACE  NAME               TYPE   STATE    SCORING URI                    PID  RESTARTS
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ __all__ = ["services_cli", "register", "DELEGATED"]
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amlhandson services",
-                                     description="deployed web services (list, stop, logs)")
+                                     description="deployed web services (list, show, stop, logs)")
 
     def where(p: argparse.ArgumentParser) -> None:
         p.add_argument("--config", default=None, help="config.json or a folder to search from")
@@ -42,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="action", required=True)
     p = sub.add_parser("list", help="services and their state")
     where(p)
+    p = sub.add_parser("show", help="one service: state, restarts, last exit, error")
+    where(p)
+    p.add_argument("name")
     p = sub.add_parser("logs", help="the last lines of a service's log")
     where(p)
     p.add_argument("name")
@@ -84,6 +88,18 @@ def _find(workspaces: list[Any], name: str) -> Any:
     return found[0]
 
 
+def _show(service: Any) -> None:
+    details = service.serialize()
+    last = details["lastExit"] or {}
+    rows = [["name", details["name"]], ["type", details["computeType"]],
+            ["state", details["state"]], ["scoring uri", details["scoringUri"] or "-"],
+            ["pid", str(details["pid"] or "-")], ["restarts", str(details["restarts"])],
+            ["last exit", f"{last.get('description')} (worker {last.get('worker')}, "
+                          f"{last.get('during')})" if last else "-"],
+            ["error", (details["error"] or {}).get("message") or "-"]]
+    print(text_table(["", ""], rows))
+
+
 def services_cli(argv: list[str]) -> int:
     """Run ``amlhandson services ...`` with ``argv``; return the exit code."""
     from ..core.webservice import Webservice
@@ -101,11 +117,15 @@ def services_cli(argv: list[str]) -> int:
                     pid = s.serialize()["pid"] if s.state in ("running", "Healthy", "deploying",
                                                               "Transitioning") else "-"
                     rows.append([ws.name, s.name, s.compute_type, s.state,
-                                 s.scoring_uri or "-", str(pid or "-")])
+                                 s.scoring_uri or "-", str(pid or "-"), str(s.restarts)])
             if not rows:
                 print("サービスはありません。")
                 return 0
-            print(text_table(["WORKSPACE", "NAME", "TYPE", "STATE", "SCORING URI", "PID"], rows))
+            print(text_table(["WORKSPACE", "NAME", "TYPE", "STATE", "SCORING URI", "PID",
+                              "RESTARTS"], rows))
+            return 0
+        if args.action == "show":
+            _show(_find(workspaces, args.name))
             return 0
         if args.action == "logs":
             print(_find(workspaces, args.name).get_logs(num_lines=args.lines), end="")
@@ -138,7 +158,7 @@ DELEGATED = {("services",): _delegate}
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``services`` command to the top-level parser (for ``--help``)."""
-    p = sub.add_parser("services", help="デプロイした Web サービス (list, stop, logs)",
+    p = sub.add_parser("services", help="デプロイした Web サービス (list, show, stop, logs)",
                        add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_delegate)

@@ -34,7 +34,7 @@ WHERE: dict[str, str] = {
     "Model": "amlhandson.core.model:Model",
     "register_model_from_run": "amlhandson.core.model:register_from_run",
     "Webservice": "amlhandson.core.webservice:Webservice",
-    "deploy": "amlhandson.core.webservice.service:deploy",
+    "deploy": "amlhandson.core.webservice._deploy:deploy",
     "package": "amlhandson.core.webservice._package:package",
     "Datastore": "amlhandson.core.datastore:Datastore",
     "Dataset": "amlhandson.core.dataset:Dataset",

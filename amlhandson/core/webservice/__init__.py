@@ -3,8 +3,15 @@
 ``from azureml.core.webservice import Webservice, AciWebservice, LocalWebservice``
 becomes ``from amlhandson.core.webservice import ...``. Modules:
 
-- :mod:`.service`: ``Webservice``, ``LocalWebservice``, ``AciWebservice`` (the manager);
-- :mod:`._server` / :mod:`._app`: the scoring-server process and its WSGI app (waitress);
+- :mod:`.service` / :mod:`.local` / :mod:`.aci`: ``Webservice``, ``LocalWebservice``,
+  ``AciWebservice`` (the v1 objects);
+  under it :mod:`._config` (deployment configurations), :mod:`._records` (the store, states),
+  :mod:`._supervise` (the server process), :mod:`._client` (HTTP calls), :mod:`._keys`,
+  and :mod:`._deploy` (``Model.deploy``);
+- the scoring server process: :mod:`._server` (entry point), :mod:`._settings`
+  (``server.json``), :mod:`._http` (uvicorn and its limits), :mod:`._front` (routes),
+  :mod:`._pool` (score worker processes: timeouts, restarts), :mod:`._worker` (one worker),
+  :mod:`._scoring` (calling ``run()``), :mod:`._limits`, :mod:`._protocol`, :mod:`._logs`;
 - :mod:`._layout` / :mod:`._package`: service folders and Docker build contexts;
 - :mod:`.schema`: ``@input_schema`` / ``@output_schema`` for score.py;
 - ``amlhandson services list|stop|logs`` is :mod:`amlhandson.cli.services`.
@@ -17,13 +24,9 @@ Example:
 
 from __future__ import annotations
 
-from .service import (
-    AciServiceDeploymentConfiguration,
-    AciWebservice,
-    LocalWebservice,
-    LocalWebserviceDeploymentConfiguration,
-    Webservice,
-)
+from .aci import AciServiceDeploymentConfiguration, AciWebservice
+from .local import LocalWebservice, LocalWebserviceDeploymentConfiguration
+from .service import Webservice
 
 __all__ = ["Webservice", "LocalWebservice", "AciWebservice",
            "LocalWebserviceDeploymentConfiguration", "AciServiceDeploymentConfiguration"]

@@ -3,7 +3,8 @@
 Shared by local deployment (``<ws.path>/services/<name>/``) and
 ``Model.package`` (a Docker build context)::
 
-    server.json             what the server process reads (see _server.py)
+    server.json             what the server process reads (see _settings.py)
+    keys.json               the keys, when auth is on (owner-only, see _keys.py)
     app/                    the server's working folder (v1: /var/azureml-app)
         score.py            the entry script, or a copy of source_directory
         azureml-models/<model name>/<version>/<file or folder>
@@ -20,17 +21,24 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ... import _atomic
 from ...exceptions import UserErrorException
+from ._config import DeploymentConfiguration, server_settings
+from ._keys import new_key, private_dir, read_keys, write_keys
 
 if TYPE_CHECKING:
     from ..model import Model
+    from ..workspace import Workspace
 
-__all__ = ["build_app", "copy_source", "MAX_SOURCE_BYTES", "MODELS_DIR"]
+__all__ = ["build_app", "copy_source", "prepare", "write_server_json", "MAX_SOURCE_BYTES",
+           "MODELS_DIR"]
 
 #: Largest source_directory copied into a service (v1's snapshot limit was 300 MB).
 MAX_SOURCE_BYTES = 300 * 1024 * 1024
@@ -117,3 +125,36 @@ def build_app(app_dir: Path, models: list[Model], inference: dict[str, Any]) -> 
         model_dir = MODELS_DIR
         models_root.mkdir(parents=True, exist_ok=True)
     return {"entry_script": entry, "models": manifest, "model_dir": model_dir}
+
+
+def write_server_json(folder: Path, config: dict[str, Any]) -> None:
+    """Replace ``server.json`` atomically (owner-only: it names the keys file)."""
+    _atomic.write_text(folder / "server.json", json.dumps(config, indent=1, ensure_ascii=False),
+                       mode=0o600)
+
+
+def prepare(workspace: Workspace, folder: Path, spec: dict[str, Any],
+            config: DeploymentConfiguration | None, port: int | None) -> None:
+    """(Re)build a service folder: ``app/``, ``server.json`` and (with auth) ``keys.json``."""
+    from ..model import Model
+
+    deployment = spec["deployment"]
+    models = [Model(workspace, id=model_id) for model_id in spec["models"]]
+    private_dir(folder.parent)
+    private_dir(folder)
+    parts = build_app(folder / "app", models, spec["inference"])
+    keys_path = folder / "keys.json"
+    if deployment.get("auth_enabled"):
+        old = read_keys(keys_path) or (None, None)
+        given = (config.primary_key, config.secondary_key) if config is not None else (None, None)
+        write_keys(keys_path, [given[0] or old[0] or new_key(), given[1] or old[1] or new_key()])
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            keys_path.unlink()
+    write_server_json(folder, {
+        "name": folder.name, "app_dir": "app", **parts, **server_settings(deployment),
+        "port": port or 0, "keys_file": "keys.json" if deployment.get("auth_enabled") else None,
+        "allow_unauthenticated": bool(deployment.get("allow_unauthenticated")),
+        "runtime_file": "runtime.json", "failure_file": "failure.json",
+        "log_file": "service.log", "watch": True,
+    })
