@@ -1,9 +1,9 @@
 """The endpoint server process: ``python -m amlhandson.pipeline.core._endpoint_server server.json``.
 
 One per workspace, started detached by :func:`._detached.ensure_endpoint`. It
-serves :class:`._rest.EndpointApp` with uvicorn (the HTTP server of the web
-services: asyncio, httptools' C parser, keep-alive timeout, a connection limit)
-on ``server.json``'s host (127.0.0.1 unless told otherwise) and port (the
+serves :class:`._rest.EndpointApp` on the web services' HTTP stack
+(:mod:`amlhandson.core.webservice._http`: uvicorn with httptools, a request deadline
+for idle and slow clients, a request-head cap, a connection limit) on ``server.json``'s host (127.0.0.1 unless told otherwise) and port (the
 previous one if free, else one the system picks), writes ``runtime.json``
 (pid, start time, host, port) once it listens, and starts each accepted
 submission as a detached run (:func:`._detached.start_run`), so it holds no
@@ -29,44 +29,51 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "bind", "make_server"]
+from ._rest import MAX_BODY
+
+__all__ = ["main", "bind", "make_server", "settings"]
 
 log = logging.getLogger("amlhandson.pipeline_endpoint")
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port``; a taken ``port`` falls back to a free one.
+    """A listening socket on ``host:port`` (the web services' ``bind``); a taken ``port``
+    falls back to a free one.
 
     Example:
         >>> s = bind("127.0.0.1", 0); s.getsockname()[1] > 0
         True
         >>> s.close()
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for candidate in dict.fromkeys((port, 0)):
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            if os.name != "nt":
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((host, candidate))
-            sock.listen(128)
-            sock.set_inheritable(False)
-            return sock
-        except OSError:
-            sock.close()
-            if candidate == 0:
-                raise
-    raise OSError("no port")  # pragma: no cover - the loop returns or raises
+    from ...core.webservice._http import bind as http_bind
+
+    try:
+        return http_bind(host, port)
+    except OSError:
+        if port == 0:
+            raise
+        return http_bind(host, 0)
+
+
+def settings() -> Any:
+    """The HTTP limits of the endpoint: the web services' ``ServerSettings`` and their defaults.
+
+    Example:
+        >>> settings().request_timeout_s, settings().max_request_body_bytes == MAX_BODY
+        (20.0, True)
+    """
+    from ...core.webservice._settings import ServerSettings
+
+    return ServerSettings(entry_script="-", name="pipelines", max_request_body_bytes=MAX_BODY,
+                          max_connections=200)
 
 
 def make_server(app: Any) -> Any:
-    """A ``uvicorn.Server`` for ``app`` (httptools, bounded connections, short keep-alive)."""
-    import uvicorn
+    """A ``uvicorn.Server`` for ``app`` with the web services' protections (request deadline for
+    idle and slow clients, request-head cap, body drain after an early 413)."""
+    from ...core.webservice._http import make_server as http_server
 
-    config = uvicorn.Config(app, http="httptools", ws="none", lifespan="off", log_config=None,
-                            access_log=False, limit_concurrency=200, timeout_keep_alive=5,
-                            timeout_graceful_shutdown=2, server_header=False, date_header=False)
-    return uvicorn.Server(config)
+    return http_server(app, settings())
 
 
 def _submitter(workspace: Any) -> Any:
