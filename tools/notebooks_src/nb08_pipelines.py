@@ -144,6 +144,7 @@ pipeline/
 
 前処理のステップは、データセットのファイルが置かれたフォルダー (`--mnist`) を引数で受け取ります。
 画像は 02 で学んだ `load_data` で読みます。時間を短くするため、訓練画像は先頭の 5,000 枚、テスト画像は先頭の 2,000 枚だけを使います。
+出力のフォルダーには、データといっしょに、どの Run で作ったか (`run.id`) も `info.json` に書いておきます (あとでデータの出どころを調べられるように)。
 """),
     ("code", r"""
 import os
@@ -154,6 +155,7 @@ for folder in ("prepare", "train_knn", "train_logreg", "compare", "train_tree"):
     ("code", r"""
 %%writefile pipeline/prepare/prepare.py
 import argparse
+import json
 import os
 
 import numpy as np
@@ -173,17 +175,19 @@ y_train = load_data(os.path.join(args.mnist, "train-labels.gz"), True).reshape(-
 X_test = load_data(os.path.join(args.mnist, "test-images.gz"), False)[:args.n_test]
 y_test = load_data(os.path.join(args.mnist, "test-labels.gz"), True).reshape(-1)[:args.n_test]
 
+run = Run.get_context()
 os.makedirs(args.output, exist_ok=True)
 np.savez(os.path.join(args.output, "mnist.npz"), X_train=X_train, y_train=y_train,
          X_test=X_test, y_test=y_test)
+with open(os.path.join(args.output, "info.json"), "w") as f:
+    json.dump({"run_id": run.id, "train": len(X_train), "test": len(X_test)}, f)
 
-run = Run.get_context()
 run.log("train images", len(X_train))
 run.log("test images", len(X_test))
 print("前処理しました:", X_train.shape, X_test.shape)
 """),
     ("markdown", r"""
-学習の 2 つのステップは、前処理したデータ (`--data`) を読んで学習し、モデルと正解率を出力のフォルダー (`--output`) に書きます。
+学習の 2 つのステップは、前処理したデータ (`--data`) を読んで学習し、モデルと正解率 (と、作った Run の ID) を出力のフォルダー (`--output`) に書きます。
 正解率は、05 で学んだ `run.log` で、ステップの Run にも記録します。kNN の k は、あとで `PipelineParameter` で変えられるように引数にします。
 """),
     ("code", r"""
@@ -211,12 +215,12 @@ model = KNeighborsClassifier(n_neighbors=args.n_neighbors)
 model.fit(X_train, data["y_train"])
 accuracy = float(np.average(model.predict(X_test) == data["y_test"]))
 
+run = Run.get_context()
 os.makedirs(args.output, exist_ok=True)
 joblib.dump(model, os.path.join(args.output, "model.pkl"))
 with open(os.path.join(args.output, "metrics.json"), "w") as f:
-    json.dump({"model": f"kNN (k={args.n_neighbors})", "accuracy": accuracy}, f)
+    json.dump({"model": f"kNN (k={args.n_neighbors})", "accuracy": accuracy, "run_id": run.id}, f)
 
-run = Run.get_context()
 run.log("k", args.n_neighbors)
 run.log("accuracy", accuracy)
 print(f"kNN (k={args.n_neighbors}) の正解率: {accuracy:.4f}")
@@ -248,12 +252,13 @@ with warnings.catch_warnings():
     model = LogisticRegression(max_iter=100).fit(X_train, data["y_train"])
 accuracy = float(np.average(model.predict(X_test) == data["y_test"]))
 
+run = Run.get_context()
 os.makedirs(args.output, exist_ok=True)
 joblib.dump(model, os.path.join(args.output, "model.pkl"))
 with open(os.path.join(args.output, "metrics.json"), "w") as f:
-    json.dump({"model": "ロジスティック回帰", "accuracy": accuracy}, f)
+    json.dump({"model": "ロジスティック回帰", "accuracy": accuracy, "run_id": run.id}, f)
 
-Run.get_context().log("accuracy", accuracy)
+run.log("accuracy", accuracy)
 print(f"ロジスティック回帰の正解率: {accuracy:.4f}")
 """),
     ("markdown", r"""
@@ -378,6 +383,9 @@ for problem in Pipeline(ws, steps=[broken_step]).validate():
 パイプラインも、05 の Run と同じく実験 (`Experiment`) に `submit` します。戻り値はパイプライン全体の Run (`PipelineRun`) で、
 ステップごとの Run はその子 Run になります。
 
+`regenerate_outputs=True` は「前の結果を再利用せず、すべてのステップを実行する」という指定です (v1 と同じ)。
+このノートブックをもう一度実行したときも、ここで全部実行し直すように付けています (再利用は 8 で見ます)。
+
 `RunDetails` で、パイプラインの図と各ステップの状態を見られます。実行中は自動で更新され、ステップの色が
 待ち (灰) → 実行中 (青) → 完了 (緑) と変わっていきます。`wait_for_completion(show_output=True)` は、ステップの状態が変わるたびに 1 行表示します。
 """),
@@ -386,7 +394,7 @@ from amlhandson.widgets import RunDetails
 
 exp = Experiment(ws, "mnist-pipeline")
 start = time.perf_counter()
-pipeline_run = exp.submit(pipeline)
+pipeline_run = exp.submit(pipeline, regenerate_outputs=True)
 RunDetails(pipeline_run).show()
 pipeline_run.wait_for_completion(show_output=True)
 print(f"かかった時間: {time.perf_counter() - start:.1f} 秒")
@@ -470,8 +478,7 @@ changed.print_reuse_report()
 - `compare` は、入力の `knn_model` の中身が変わったので実行し直されました。
 - `prepare` と `train_logreg` は、何も変わっていないので再利用されました。ステップごとにフォルダーを分けたおかげです。
 
-(このノートブックを 2 回目に実行したときは、1 回目の結果がもうあるので、ここでもすべて再利用されます。
-再利用は、日時ではなく中身で判断するからです。)
+再利用するかどうかは、ファイルの日時ではなく **中身** (ハッシュ値) で判断します。スクリプトを書き換えても、中身が前と同じに戻れば、また再利用されます。
 """),
     ("markdown", r"""
 ## 10. パイプラインを公開して、HTTP で実行を頼む
@@ -623,11 +630,12 @@ data = np.load(os.path.join(args.data, "mnist.npz"))
 model = DecisionTreeClassifier(max_depth=12, random_state=0).fit(data["X_train"], data["y_train"])
 accuracy = float(np.average(model.predict(data["X_test"]) == data["y_test"]))
 
+run = Run.get_context()
 os.makedirs(args.output, exist_ok=True)
 joblib.dump(model, os.path.join(args.output, "model.pkl"))
 with open(os.path.join(args.output, "metrics.json"), "w") as f:
-    json.dump({"model": "決定木", "accuracy": accuracy}, f)
-Run.get_context().log("accuracy", accuracy)
+    json.dump({"model": "決定木", "accuracy": accuracy, "run_id": run.id}, f)
+run.log("accuracy", accuracy)
 print(f"決定木の正解率: {accuracy:.4f}")
 """),
     ("code", r"""
@@ -755,7 +763,7 @@ print("動いているスケジュール:", len(Schedule.list(ws)))
 - `PythonScriptStep` を 4 つ、`PipelineData` でつなぎ、`PipelineParameter` で k を変えられるパイプラインを作りました。
   最後のステップだけを `Pipeline` に渡せば、必要なステップはたどって入ります。`validate()` で問題を先に見つけられます。
 - 依存関係のない `train_knn` と `train_logreg` は、クラスターの 2 つのワーカーで同時に動きました。
-- 何も変えずに実行し直すと、すべてのステップが再利用され、すぐに終わりました。スクリプトを 1 つ変えると、そのステップと、
+- 何も変えずに実行し直すと、すべてのステップが再利用され、すぐに終わりました (`regenerate_outputs=True` なら全部実行し直します)。スクリプトを 1 つ変えると、そのステップと、
   その出力を読むステップだけが実行し直されました。理由は `print_reuse_report()` で確かめられます。ステップごとにフォルダーを分けるのがコツです。
 - `publish_pipeline` で公開し、エンドポイントに認証ヘッダー付きの HTTP の POST で実行を頼めました。ヘッダーがないと 401 が返ります。
 - `Schedule.create` と `ScheduleRecurrence` でスケジュールを作り、スケジューラー (`amlhandson schedules run`) が実行を始めました。
