@@ -118,7 +118,7 @@ class PipelineRun(Run):
         seen: dict[str, str] = {}
         if show_output:
             print(f"PipelineRunId: {self.id}\nLink to Azure Machine Learning Portal: "
-                  f"{self.get_portal_url()}")
+                  f"{_portal_link(self)}")
         while True:
             status = self.get_status()
             if show_output:
@@ -167,6 +167,17 @@ class PipelineRun(Run):
         return _catalog.resolve("PublishedPipeline")._publish(
             workspace, self.graph, name, description, version, continue_on_step_failure,
             source_run_id=self.id, snapshots=snapshots)
+
+
+def _portal_link(run: Run) -> str:
+    """The studio page of the run, else its folder (``~/...`` when under the home folder)."""
+    url = run.get_portal_url()
+    if not url.startswith("file:"):
+        return url
+    try:
+        return "~/" + run.local_path.resolve().relative_to(Path.home().resolve()).as_posix()
+    except ValueError:
+        return str(run.local_path)
 
 
 def submit_graph(experiment: Any, graph: dict[str, Any], parameters: dict[str, Any], *,
