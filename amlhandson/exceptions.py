@@ -53,6 +53,7 @@ __all__ = [
     "V1ModuleNotFoundError",
     "RealSdkInstalledError",
     "V1CompatNote",
+    "AuthenticationException",
 ]
 
 
@@ -180,3 +181,7 @@ class RealSdkInstalledError(AmlHandsOnError, RuntimeError):
 
 class V1CompatNote(AmlHandsOnWarning):
     """A one-time note of the compatibility layer: 2019 code ran through a shim (modern spelling named)."""
+
+
+class AuthenticationException(AmlHandsOnError, PermissionError):
+    """v1's ``AuthenticationException``: a request without the local key, or a wrong one."""

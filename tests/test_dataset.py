@@ -174,6 +174,21 @@ def test_open_dataset_mnist_is_a_file_dataset(monkeypatch, tmp_path, scratch) ->
     monkeypatch.setenv("AMLHANDSON_MNIST_NO_PUBLIC", "1")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = MNIST.get_file_dataset(tmp_path / "data", progress=False)
+        ds = MNIST.get_file_dataset(progress=False)
     assert isinstance(ds, FileDataset)
-    assert ds.to_path() == ["/" + n for n in sorted(mnist.LOCAL_NAMES.values())]
+    assert ds.to_path() == ["/" + n for n in sorted(mnist.REMOTE_NAMES.values())]
+    # the end-2019 tutorial, unchanged: download into ./data, then glob the IDX names
+    import glob
+    import os
+
+    data_folder = os.path.join(os.getcwd(), "data")
+    os.makedirs(data_folder, exist_ok=True)
+    ds.download(data_folder, overwrite=True)
+    ds.download(data_folder, overwrite=True)  # twice: files are replaced, not lost
+    found = glob.glob(os.path.join(data_folder, "**/train-images-idx3-ubyte.gz"), recursive=True)
+    images = mnist.load_data(found[0], False)
+    assert images.shape[1] == 784
+    # downloading a dataset into the folder its files are in keeps them (no copy onto itself)
+    local = Dataset.File.from_files(os.path.join(data_folder, "*.gz"))
+    assert len(local.download(data_folder, overwrite=True)) == 4
+    assert mnist.load_data(found[0], False).shape == images.shape

@@ -16,6 +16,7 @@ from amlhandson.data._inputs import materialize_arguments
 from amlhandson.exceptions import (
     ArtifactNotFoundError,
     ArtifactPathError,
+    NotSupportedLocallyError,
     SkippedFilesWarning,
     UserErrorException,
 )
@@ -156,8 +157,9 @@ def test_azure_names_are_checked(ws, account, container) -> None:
                                   "register_azure_my_sql", "register_dbfs",
                                   "register_azure_data_lake"])
 def test_database_registers_are_refused_with_a_reason(ws, call) -> None:
-    with pytest.raises(UserErrorException, match="register_local_folder"):
+    with pytest.raises(NotSupportedLocallyError, match="register_local_folder") as info:
         getattr(Datastore, call)(ws, "x", "server", "db")
+    assert isinstance(info.value, NotImplementedError)
     assert "x" not in ws.datastores
 
 

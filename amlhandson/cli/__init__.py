@@ -22,13 +22,27 @@ import sys
 from collections.abc import Sequence
 
 from ..exceptions import AmlHandsOnError
-from . import compat, compute, course, data, datasets, doctor, runs, services, studio, workspace
+from . import (
+    compat,
+    compute,
+    course,
+    data,
+    datasets,
+    doctor,
+    pipelines,
+    runs,
+    schedules,
+    services,
+    studio,
+    workspace,
+)
 from ._locale import japanese_argparse
 
 __all__ = ["main", "build_parser", "GROUPS"]
 
 #: Command-group modules, in the order ``--help`` lists them.
-GROUPS = (workspace, runs, compute, data, datasets, services, studio, course, doctor, compat)
+GROUPS = (workspace, runs, compute, data, datasets, pipelines, schedules, services, studio,
+          course, doctor, compat)
 
 
 def build_parser() -> argparse.ArgumentParser:

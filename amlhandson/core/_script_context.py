@@ -145,6 +145,13 @@ class ScriptContextRun:
         """The experiment's name."""
         return self._experiment_name
 
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """Each named dataset input: its local path (mount, download) or the dataset (direct)."""
+        from ._catalog import resolve
+
+        return resolve("script_input_datasets")()
+
     def __repr__(self) -> str:
         return f"Run(Experiment: {self._experiment_name},\nId: {self._id},\nType: None,\nStatus: Running)"
 
@@ -315,6 +322,32 @@ class ScriptContextRun:
         return [self.upload_file(f"{prefix}/{p.relative_to(folder).as_posix()}" if prefix
                                  else p.relative_to(folder).as_posix(), p)
                 for p in sorted(folder.rglob("*")) if p.is_file()]
+
+    def register_model(self, model_name: str, model_path: str | None = None,
+                       tags: dict[str, Any] | None = None,
+                       properties: dict[str, Any] | None = None,
+                       description: str | None = None, **_: Any) -> None:
+        """Register ``model_path`` (a file or folder the script wrote) as a model, as in v1.
+
+        The file is sent to the run's files under the same name, then registered
+        from the run in the workspace (``Model(ws, model_name)`` finds it).
+        """
+        if not isinstance(model_name, str) or not model_name.strip():
+            raise UserErrorException("register_model: model_name を指定してください。")
+        if not isinstance(model_path, str) or not model_path.strip():
+            raise UserErrorException("register_model: model_path に 'outputs/model.pkl' のような"
+                                     "スクリプトが書いたファイルのパスを指定してください。")
+        local = Path(model_path)
+        if local.is_dir():
+            self.upload_folder(model_path, local)
+        elif local.is_file():
+            self.upload_file(model_path, local)
+        else:
+            raise UserErrorException(f"register_model: {model_path!r} というファイルがありません。"
+                                     "先にモデルを保存してから登録してください。")
+        self._send({"k": "reg", "n": model_name, "p": model_path.replace("\\", "/"),
+                    "t": tags, "pr": properties, "d": description})
+        self._writer.flush()
 
     # -- children and lifecycle ------------------------------------------------------------------------
     def child_run(self, name: str | None = None, run_id: str | None = None,

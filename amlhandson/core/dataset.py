@@ -21,7 +21,7 @@ from ..data.tabular_dataset import TabularDataset
 from ..exceptions import UserErrorException
 from .workspace import Workspace
 
-__all__ = ["Dataset", "input_datasets_of"]
+__all__ = ["Dataset", "input_datasets_of", "script_input_datasets"]
 
 _CLASSES: dict[str, type[AbstractDataset]] = {"file": FileDataset, "tabular": TabularDataset}
 
@@ -125,4 +125,38 @@ def input_datasets_of(run: Any) -> dict[str, Any]:
             found[item.input_name] = cls(definition["dataset"], workspace, record)
         else:
             found[item.input_name] = definition.get("path")
+    return found
+
+
+def script_input_datasets() -> dict[str, Any]:
+    """``Run.get_context().input_datasets`` in a submitted script (from its environment).
+
+    Mount and download inputs are local paths; a direct input is the dataset
+    itself, read from the workspace on this machine.
+
+    Example:
+        >>> script_input_datasets()  # outside a submitted script
+        {}
+    """
+    import json
+    import os
+
+    from ..data._inputs import INPUT_DATASETS_ENV
+
+    try:
+        named = json.loads(os.environ.get(INPUT_DATASETS_ENV) or "{}")
+    except ValueError:
+        return {}
+    found: dict[str, Any] = {}
+    for name, spec in named.items():
+        if "path" in spec:
+            found[name] = spec["path"]
+            continue
+        rg, ws_name = spec.get("workspace") or (None, None)
+        workspace = Workspace.get(ws_name, resource_group=rg)
+        if spec.get("datasetId"):
+            found[name] = Dataset.get_by_id(workspace, spec["datasetId"])
+        else:
+            cls = _CLASSES.get(spec.get("kind") or "file", FileDataset)
+            found[name] = cls(spec.get("dataset") or {}, workspace, None)
     return found

@@ -42,7 +42,7 @@ from .._store.datastores import DatastoreRecord
 from ..data import _transfer
 from ..data._backends import Backend, FolderBackend, FsspecBackend, clean_path
 from ..data.data_reference import DataReference
-from ..exceptions import ArtifactNotFoundError, UserErrorException
+from ..exceptions import ArtifactNotFoundError, NotSupportedLocallyError, UserErrorException
 from . import _artifacts
 from .workspace import Workspace
 
@@ -119,7 +119,7 @@ def _refused(call: str) -> Any:
     what = _REFUSED[call]
 
     def refuse(*args: Any, **kwargs: Any) -> Datastore:
-        raise UserErrorException(
+        raise NotSupportedLocallyError(
             f"Datastore.{call}: {what} はこのマシンでは使えません。amlhandson のデータストアは"
             "ファイルを置く場所 (フォルダーか fsspec の URL) だけです。"
             "register_azure_blob_container / register_local_folder / register_fsspec を"

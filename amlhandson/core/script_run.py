@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ from typing import Any
 from .. import _atomic
 from .._display import display_path
 from .._store import Store
-from ..data._inputs import is_data_input, materialize_arguments, record_inputs
+from ..data._inputs import prepare_script_inputs
 from ..exceptions import ActivityFailedException, UserErrorException
 from .compute import _execution, _snapshot
 from .compute._apply import DRIVER_LOG
@@ -87,13 +86,10 @@ class ScriptRun(Run):
         runtime = None if target == LOCAL else ComputeTarget(workspace, target)._runtime
         snap = snapshot or _snapshot.make_snapshot(config.source_directory)
         _store_snapshot(workspace, snap)
-        given = list(config.arguments if arguments is None else arguments)
-        inputs: list[Any] = []
-        inputs_dir: Path | None = None
-        if any(is_data_input(a) for a in given):  # data references and datasets become paths
-            inputs_dir = Path(tempfile.mkdtemp(prefix="amlhandson-inputs-"))
-            given, inputs = materialize_arguments(given, inputs_dir)
-        definition = config._definition(given)
+        # data references and dataset inputs among the arguments arrive as local paths
+        prepared = prepare_script_inputs(config.arguments if arguments is None else arguments,
+                                         workspace=workspace)
+        definition = config._definition(prepared.arguments)
         if run_id is None:
             run_id = f"{experiment.name}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
         outputs = tempfile.mkdtemp(prefix="amlhandson-outputs-")
@@ -102,17 +98,27 @@ class ScriptRun(Run):
                           outputs=outputs, tags=tags)
         run.add_properties({"ContentSnapshotId": snap.id, "azureml.runsource": run_type,
                             "amlhandson.script": definition["script"]})
-        if inputs:
-            record_inputs(Store.open(workspace.path), run.id, inputs)
-            on_done = _finishing_inputs(inputs, inputs_dir, on_done)
+        prepared.record(Store.open(workspace.path), run.id)
+        on_finalize = None
+        if prepared.workdir is not None:
+            user_done = on_done
+
+            def on_finalize() -> None:  # as_upload folders reach the datastore before Completed
+                prepared.finish(True)
+
+            def on_done(execution: Any) -> None:
+                prepared.finish(False)  # drops what is left (after a failure)
+                if user_done is not None:
+                    user_done(execution)
         env = config.run_config.environment
         spec = {"run_id": run.id, "experiment": experiment.name, "script": definition["script"],
                 "arguments": definition["arguments"], "snapshot": snap.data,
                 "packages": environment_packages(env),
-                "env": {**env.environment_variables, **_forwarded_environ()},
+                "env": {**env.environment_variables, **_forwarded_environ(),
+                        **prepared.environment},
                 "timeout": config.run_config.max_run_duration_seconds}
         execution = _execution.Execution(run, spec, runtime, on_metric=on_metric,
-                                         on_done=on_done)
+                                         on_done=on_done, on_finalize=on_finalize)
         execution.start()
         return run
 
@@ -182,31 +188,6 @@ class ScriptRun(Run):
                 f"ActivityFailedException: Run {self.id} は Failed で終わりました。\n"
                 f"{error.get('message', '')}")
         return details
-
-
-def _finishing_inputs(inputs: list[Any], folder: Path | None, then: Any) -> Any:
-    """``on_done`` that first finalizes the data inputs (``as_upload`` folders are uploaded)."""
-    def done(execution: Any) -> None:
-        try:
-            for item in inputs:
-                if item.finalize is not None:
-                    try:
-                        item.finalize()
-                    except Exception as exc:  # noqa: BLE001 - reported in the run's log, not lost
-                        _note_in_log(execution.run, f"amlhandson: 出力データ {item.name!r} を"
-                                                    f"アップロードできませんでした: {exc}")
-        finally:
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
-            if then is not None:
-                then(execution)
-    return done
-
-
-def _note_in_log(run: Any, text: str) -> None:
-    path = run.local_path / DRIVER_LOG
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(text + "\n")
 
 
 def web_view(run: Any) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import random
 import tempfile
 import warnings
@@ -271,6 +272,11 @@ class AbstractDataset:
         try:
             for it in items:
                 local = _artifacts.resolve(target, it.rel)[1]
+                if it.local is not None and local.exists() and _same_file(it.local, local):
+                    written.append(local)  # downloading a folder's files into that folder
+                    if bar is not None:
+                        bar.update(1)
+                    continue
                 if local.exists() or local.is_symlink():
                     if not overwrite:
                         written.append(local)
@@ -344,3 +350,11 @@ def _seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise UserErrorException(f"seed {seed!r} は整数にしてください。")
     return seed
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths are one file (a copy onto itself would destroy it)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

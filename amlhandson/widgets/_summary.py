@@ -14,7 +14,8 @@ The dict (keys are stable; documented in docs/magics-and-widgets.md)::
      "metrics": [{"name", "kind", ...}, ...],   # kind: scalar|series|list|table|image
      "children": [{"run_id", "number", "name", "status", "duration_seconds",
                    "tags", "metrics": {name: last value}}, ...],
-     "children_total", "files", "log_name", "log_tail"}
+     "children_total", "files", "log_name", "log_tail",
+     "pipeline": None or {"steps": [...], "data": [...], "edges": [...]}}  # see _pipeline
 
 Example:
     >>> data = collect(run)  # doctest: +SKIP
@@ -34,6 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ._pipeline import collect_pipeline, pipeline_html, pipeline_text
+from ._svg import STATUS_COLORS as _STATUS_COLORS
 from ._svg import line_chart, numeric_points
 
 __all__ = [
@@ -64,10 +67,6 @@ _IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"
 MAX_IMAGE_BYTES = 2_000_000
 #: At most this many bytes of images are embedded in one view (the rest are listed by name).
 MAX_EMBEDDED_BYTES = 6_000_000
-_STATUS_COLORS = {"Completed": "#107c10", "Failed": "#a4262c", "Canceled": "#605e5c",
-                  "Running": "#0078d4", "NotResponding": "#ca5010", "Finalizing": "#0078d4",
-                  "NotStarted": "#8a8886", "Starting": "#8764b8", "Queued": "#8764b8",
-                  "Preparing": "#8764b8"}
 #: Run types whose output log is part of the static summary (submitted scripts).
 SCRIPT_TYPES = ("azureml.scriptrun", "azureml.StepRun")
 _TERMINAL = frozenset({"Completed", "Failed", "Canceled"})
@@ -269,6 +268,7 @@ def collect(run: Any, *, max_children: int = 200, log_lines: int = 40) -> dict[s
         "files": files[:500],
         "log_name": log_name,
         "log_tail": log_tail,
+        "pipeline": collect_pipeline(run),
     }
 
 
@@ -532,7 +532,10 @@ def static_html(data: dict[str, Any], folder: Path | None = None,
 
     ``children`` replaces the child-run section (the HyperDrive view passes its trials).
     """
-    sections = [header_html(data), _section("Metrics", metrics_html(data))]
+    sections = [header_html(data)]
+    if data.get("pipeline"):
+        sections.append(_section("Pipeline", pipeline_html(data["pipeline"])))
+    sections.append(_section("Metrics", metrics_html(data)))
     if _series(data) or any(m["kind"] == "table" for m in data["metrics"]):
         sections.append(_section("Charts", charts_html(data)))
     if any(m["kind"] == "image" for m in data["metrics"]):
@@ -591,6 +594,8 @@ def summary_text(data: dict[str, Any], children: str | None = None) -> str:
         lines.append("Tags: " + ", ".join(f"{k}={v}" for k, v in data["tags"].items()))
     if data.get("error"):
         lines.append("Error: " + data["error"].strip().splitlines()[-1][:300])
+    if data.get("pipeline"):
+        lines.extend(pipeline_text(data["pipeline"]))
     metric_lines = _metric_lines(data)
     lines.append("Metrics:" if metric_lines else "Metrics: (none)")
     lines.extend(metric_lines)

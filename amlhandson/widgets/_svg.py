@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["line_chart", "multi_line_chart", "scatter_chart", "numeric_points",
-           "format_number", "nice_ticks", "downsample", "PALETTE"]
+           "format_number", "nice_ticks", "downsample", "PALETTE", "STATUS_COLORS"]
 
 #: At most this many points are drawn per series (about two per pixel column).
 MAX_POINTS = 400
@@ -37,6 +37,11 @@ MAX_POINTS = 400
 _W, _H = 320, 180
 _LEFT, _RIGHT, _TOP, _BOTTOM = 52, 12, 26, 30
 _LINE = "#0078d4"  # Azure blue
+#: The colour of each run status (badges, pipeline steps); others are grey.
+STATUS_COLORS = {"Completed": "#107c10", "Failed": "#a4262c", "Canceled": "#605e5c",
+                 "Running": "#0078d4", "NotResponding": "#ca5010", "Preparing": "#5c2d91",
+                 "Queued": "#8764b8", "Starting": "#8764b8", "Finalizing": "#0078d4",
+                 "NotStarted": "#8a8886"}
 #: Colours of overlaid series (compare view), in order.
 PALETTE = ("#0078d4", "#d83b01", "#107c10", "#8764b8", "#008575", "#c239b3", "#986f0b",
            "#4f6bed", "#a4262c", "#498205")

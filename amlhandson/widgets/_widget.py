@@ -24,7 +24,7 @@ from typing import Any
 
 from ..exceptions import UserErrorException
 from ..studio import links
-from . import _hyperdrive, _summary
+from . import _hyperdrive, _pipeline, _summary
 
 __all__ = ["RunDetails", "WIDGET_MIME"]
 
@@ -34,14 +34,21 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 _PANES = ("metrics", "charts", "images", "children", "logs", "files")
 
 
+def _panes(data: dict[str, Any]) -> tuple[str, ...]:
+    return ("graph", *_PANES) if data.get("pipeline") else _PANES
+
+
 def _titles(data: dict[str, Any]) -> tuple[str, ...]:
     metrics = data["metrics"]
     n_scalar = sum(m["kind"] in ("scalar", "series", "list", "table") for m in metrics)
     n_series = len(_summary._series(data))
     n_images = sum(m["kind"] == "image" for m in metrics)
     children = "Trials" if data.get("hyperdrive") else "Child runs"
-    return (f"Metrics ({n_scalar})", f"Charts ({n_series})", f"Images ({n_images})",
-            f"{children} ({data['children_total']})", "Log", f"Files ({len(data['files'])})")
+    titles = (f"Metrics ({n_scalar})", f"Charts ({n_series})", f"Images ({n_images})",
+              f"{children} ({data['children_total']})", "Log", f"Files ({len(data['files'])})")
+    if data.get("pipeline"):
+        return (f"Pipeline ({len(data['pipeline']['steps'])} steps)", *titles)
+    return titles
 
 
 class RunDetails:
@@ -115,8 +122,8 @@ class RunDetails:
         except ImportError:
             return None
         self._header = w.HTML(value=self._header_html(data))
-        self._panes = {key: w.HTML(value="") for key in _PANES}
-        self._tab = w.Tab(children=[self._panes[k] for k in _PANES], titles=_titles(data))
+        self._panes = {key: w.HTML(value="") for key in _panes(data)}
+        self._tab = w.Tab(children=[self._panes[k] for k in _panes(data)], titles=_titles(data))
         self._root = w.VBox([self._header, self._tab])
         self._root.add_class("amlhandson-run-details")
         return self._root
@@ -130,6 +137,8 @@ class RunDetails:
         return _summary.header_html(data) + studio
 
     def _pane_html(self, key: str, data: dict[str, Any]) -> str:
+        if key == "graph":
+            return _pipeline.pipeline_html(data["pipeline"] or {})
         if key == "metrics":
             return _summary.metrics_html(data)
         if key == "charts":
@@ -150,7 +159,7 @@ class RunDetails:
         if self._root is None:
             return
         values = [(self._header, self._header_html(data))]
-        values += [(self._panes[k], self._pane_html(k, data)) for k in _PANES]
+        values += [(self._panes[k], self._pane_html(k, data)) for k in self._panes]
         for widget, value in values:
             if widget.value != value:
                 widget.value = value

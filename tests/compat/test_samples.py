@@ -50,8 +50,9 @@ def test_workspace_from_config(run_sample, v1_workspace) -> None:
     proc = run_sample("workspace_from_config.py")
     assert "SDK version:" in proc.stdout and "Workspace name: aml-workspace" in proc.stdout
     assert "SAME True" in proc.stdout
-    assert "ログインや認証はありません" in proc.stderr  # said once
-    assert proc.stderr.count("InteractiveLoginAuthentication を受け取りました") == 1
+    # the auth classes come from amlhandson.core.authentication (they hand out the local key
+    # the published-pipeline endpoints check): accepted without a note or an error
+    assert "Traceback" not in proc.stderr
     assert v1_workspace().name == "aml-workspace"
 
 

@@ -131,6 +131,11 @@ class RunWriter:
             self.runs[m["c"]] = parent.child_run(m.get("n"), run_id=m["c"], outputs=folder)
         elif kind == "status":
             self._status(m)
+        elif kind == "reg":  # run.register_model in the script: its files arrived before
+            model = self._target(m).register_model(m["n"], m.get("p"), tags=m.get("t"),
+                                                   properties=m.get("pr"),
+                                                   description=m.get("d"))
+            self.note(f"amlhandson: モデル {model.id} を登録しました。")
         elif kind == "err":
             self.script_error = m
         if self.on_event is not None and kind in ("start", "running", "err"):

@@ -149,8 +149,10 @@ class LocalDaskCluster(_Base):
 
         _install_exit_hook()
         with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            # dashboard on a free port: the default 8787 is often taken, and distributed then
+            # warns on stderr (in a notebook's output)
             self._cluster = LocalCluster(n_workers=self.max_nodes, threads_per_worker=1,
-                                         processes=True, dashboard_address=None,
+                                         processes=True, dashboard_address=":0",
                                          host="127.0.0.1")
         self._client = Client(self._cluster, set_as_default=False)
         _prewarm(self._client)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._store import Store
+from ...exceptions import AmlHandsOnError
 from .._status import RunStatus
 from . import _launch
 from ._apply import RunWriter
@@ -52,11 +53,14 @@ class Execution:
 
     def __init__(self, run: Any, spec: dict[str, Any], runtime: Callable[[], Any] | None,
                  on_metric: Callable[[str, str, Any], None] | None = None,
-                 on_done: Callable[[Execution], None] | None = None) -> None:
+                 on_done: Callable[[Execution], None] | None = None,
+                 on_finalize: Callable[[], None] | None = None) -> None:
         self.run = run
         self.spec = spec
         self.runtime = runtime
         self.on_done = on_done
+        # runs while the run is Finalizing, before it is Completed (as_upload outputs)
+        self.on_finalize = on_finalize
         self.store = Store.open(run.experiment.workspace.path)
         self.pk = run.record.pk
         self.writer = RunWriter(run, on_metric=on_metric, on_event=self._event)
@@ -193,6 +197,14 @@ class Execution:
         if outputs and folder:
             with zipfile.ZipFile(io.BytesIO(outputs)) as zf:
                 zf.extractall(folder)
+        if status == RunStatus.COMPLETED and self.on_finalize is not None:
+            self._set(RunStatus.FINALIZING)
+            try:
+                self.on_finalize()
+            except (AmlHandsOnError, OSError) as exc:
+                status = self.status = RunStatus.FAILED
+                error = {"code": "OutputUploadFailed",
+                         "message": f"出力のアップロードに失敗しました: {type(exc).__name__}: {exc}"}
         if status != RunStatus.COMPLETED and error is not None:
             self.writer.note(f"\namlhandson: Run は {status} で終わりました: "
                              f"{str(error.get('message', '')).splitlines()[0]}")

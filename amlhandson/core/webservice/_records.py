@@ -99,7 +99,7 @@ def restart_message(last: dict[str, Any]) -> str:
 def _dead(workspace: Workspace, record: ServiceRecord, folder: Path) -> ServiceRecord:
     failure = read_json(folder / "failure.json")
     if failure is None:
-        code = exit_code(record.pid)
+        code = exit_code(record.pid, wait=2.0)
         how = "強制終了されたか、PC が再起動した可能性があります" if code is None or code < 0 \
             else "サーバーが自分で終了しました"
         failure = {"kind": "exited", "exit_code": code, "traceback": "", "message": (

@@ -96,10 +96,22 @@ def spawn(folder: Path, name: str) -> tuple[int, float | None]:
     return proc.pid, _process.started_at(proc.pid)
 
 
-def exit_code(pid: int | None) -> int | None:
-    """The exit code of a server this process started and that has ended (else ``None``)."""
+def exit_code(pid: int | None, wait: float = 0.0) -> int | None:
+    """The exit code of a server this process started and that has ended (else ``None``).
+
+    ``wait``: seconds to wait for the code of a server known to be dead (``poll`` gives
+    ``None`` while another thread of this process is reaping the same child).
+    """
     proc = _CHILDREN.get(pid or -1)
-    return None if proc is None else proc.poll()
+    if proc is None:
+        return None
+    code = proc.poll()
+    if code is None and wait > 0:
+        try:
+            code = proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            return None
+    return code
 
 
 def alive(pid: int | None, started: float | None) -> bool:

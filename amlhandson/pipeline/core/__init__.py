@@ -10,7 +10,10 @@ from __future__ import annotations
 from ...data.data_reference import DataReference
 from .graph import PipelineData, PipelineParameter, PipelineStep
 from .pipeline import Pipeline, PipelineValidationError
+from .pipeline_run import PipelineRun, StepRun
+from .published_pipeline import PublishedPipeline
 from .schedule import Schedule, ScheduleRecurrence, TimeZone
 
-__all__ = ["DataReference", "Pipeline", "PipelineData", "PipelineParameter", "PipelineStep",
-           "PipelineValidationError", "Schedule", "ScheduleRecurrence", "TimeZone"]
+__all__ = ["DataReference", "Pipeline", "PipelineData", "PipelineParameter", "PipelineRun",
+           "PipelineStep", "PipelineValidationError", "PublishedPipeline", "Schedule",
+           "ScheduleRecurrence", "StepRun", "TimeZone"]

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._store import Store
-from ...data._inputs import Materialized, materialize_arguments, record_inputs
+from ...data._inputs import Materialized, materialize_arguments, record_inputs, script_environment
 from . import _reuse, _step_prep
 from ._step_prep import OutputLocation
 
@@ -86,6 +86,7 @@ class StepState:
     error: str | None = None
     inputs: list[Materialized] = field(default_factory=list)
     workdir: str | None = None
+    stop_sent: bool = False
 
     @property
     def name(self) -> str:
@@ -136,6 +137,10 @@ class PipelineEngine:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def is_alive(self) -> bool:
+        """Whether the engine thread still runs."""
+        return self._thread is not None and self._thread.is_alive()
+
     def cancel(self, reason: str) -> None:
         """Stop starting steps, cancel the running ones; the pipeline run ends Canceled."""
         with self.cond:
@@ -166,16 +171,25 @@ class PipelineEngine:
         while True:
             with self.cond:
                 ready, blocked = [], []
+                failed = [s for s in self.states.values() if s.status == "failed"]
+                stop, stopping = None, []
+                if failed and not self.continue_on_failure:
+                    stop = (f"ステップ {failed[0].name!r} が失敗し、continue_on_step_failure=False "
+                            "なので、残りのステップは止めました。")
+                    for s in self.states.values():
+                        if s.status == "running" and s.run is not None and not s.stop_sent:
+                            s.stop_sent = True
+                            stopping.append(s.run)
                 for state in self.states.values():
                     if state.status != "waiting":
                         continue
                     ups = self._upstream(state)
-                    if self.canceled is not None:
-                        blocked.append((state, self.canceled))
+                    if self.canceled is not None or stop is not None:
+                        blocked.append((state, self.canceled or stop))
                     elif any(u.status in ("failed", "skipped") for u in ups):
                         bad = next(u for u in ups if u.status in ("failed", "skipped"))
                         blocked.append((state, f"前のステップ {bad.name!r} が"
-                                               f"{'失敗' if bad.status == 'failed' else '実行されなかった'}"
+                                               f"{'失敗した' if bad.status == 'failed' else '実行されなかった'}"
                                                "ので、このステップは実行しませんでした。"))
                     elif all(u.status == "completed" for u in ups):
                         ready.append(state)
@@ -184,15 +198,20 @@ class PipelineEngine:
                     return
                 for state, _ in blocked:
                     state.status = "skipping"
+            if stop is not None:
+                for child in stopping:
+                    child.cancel(stop)
             for state, reason in blocked:
                 self._skip(state, reason)
             for state in ready:
                 self._start_step(state)
             with self.cond:
-                if not any(s.status == "waiting" and all(
-                        u.status == "completed" for u in self._upstream(s))
-                        for s in self.states.values()):
-                    self.cond.wait(0.5)
+                runnable = any(s.status == "waiting" and all(
+                    u.status in ("completed", "failed", "skipped") for u in self._upstream(s))
+                    for s in self.states.values())
+                running = any(s.status == "running" for s in self.states.values())
+                if running and not runnable:
+                    self.cond.wait(0.5)  # a step's end (or cancel) notifies at once
 
     def _finish(self) -> None:
         failed = [s for s in self.states.values() if s.status == "failed"]
@@ -396,9 +415,7 @@ class PipelineEngine:
         extra = [rebuilt[n] for n in rebuilt if not any(a is rebuilt[n] for a in args)]
         final_args, inputs = materialize_arguments(args, Path(workdir), extra_inputs=extra)
         state.inputs = inputs
-        for item in inputs:
-            if item.path:
-                env[f"AZUREML_DATAREFERENCE_{item.name}"] = item.path
+        env.update(script_environment(inputs, self.workspace))
         for key, token in entry.get("params", {}).items():
             value = self.parameters[token["param"]] if "param" in token else token["value"]
             env[f"AML_PARAMETER_{key}"] = str(value)

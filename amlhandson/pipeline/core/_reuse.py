@@ -33,22 +33,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ...core import _artifacts
+from ...core.compute import _snapshot
 from ...data._fingerprint import file_digest, text_digest
 
-__all__ = ["ALWAYS_IGNORED", "snapshot_files", "make_parts", "key_of", "explain", "source_folder"]
-
-#: Folders never part of a script snapshot (v1's list, plus Python caches).
-ALWAYS_IGNORED = (".ipynb_checkpoints", "azureml-logs", ".azureml", ".git", "outputs",
-                  "azureml-setup", "docs", "__pycache__", ".amlhandson")
-
+__all__ = ["snapshot_files", "make_parts", "key_of", "explain", "source_folder"]
 
 def snapshot_files(folder: Path) -> dict[str, str]:
-    """``{relative name: SHA-256}`` of the files of a step's source folder.
+    """``{relative name: SHA-256}`` of the files a script snapshot of ``folder`` holds.
 
-    Folders in :data:`ALWAYS_IGNORED` and ``*.pyc`` files are left out, and so
-    are names matched by an ``.amlignore`` (or ``.gitignore``) when ``pathspec``
-    is installed.
+    The same files as the run's snapshot (:func:`amlhandson.core.compute._snapshot.snapshot_files`:
+    ``.amlignore`` / ``.gitignore``, the always-ignored folders, no ``*.pyc``).
 
     Example:
         >>> import tempfile
@@ -56,29 +50,7 @@ def snapshot_files(folder: Path) -> dict[str, str]:
         >>> list(snapshot_files(d))
         ['a.py']
     """
-    ignore = _ignore_spec(folder)
-    found = {}
-    for rel, path in _artifacts.walk(folder):
-        parts = rel.split("/")
-        if any(p in ALWAYS_IGNORED for p in parts[:-1]) or rel.endswith(".pyc"):
-            continue
-        if ignore is not None and ignore.match_file(rel):
-            continue
-        found[rel] = file_digest(path)
-    return found
-
-
-def _ignore_spec(folder: Path) -> Any:
-    for name in (".amlignore", ".gitignore"):
-        rules = folder / name
-        if rules.is_file():
-            try:
-                import pathspec
-            except ImportError:
-                return None
-            return pathspec.GitIgnoreSpec.from_lines(
-                rules.read_text(encoding="utf-8", errors="replace").splitlines())
-    return None
+    return {rel: file_digest(path) for rel, path in _snapshot.snapshot_files(folder)}
 
 
 def make_parts(*, script: dict[str, str], script_name: str, arguments: list[str],

@@ -192,6 +192,25 @@ class Pipeline:
         return {"description": self.description, "steps": out, "data": data,
                 "parameters": {n: p.default_value for n, p in self.parameters.items()}}
 
+    def publish(self, name: str | None = None, description: str | None = None,
+                version: str | None = None, continue_on_step_failure: bool | None = None) -> Any:
+        """Freeze the pipeline (graph and scripts) as a :class:`PublishedPipeline` (v1).
+
+        Example:
+            >>> published = pipeline.publish(name="mnist-train", version="1.0")  # doctest: +SKIP
+            >>> published.endpoint  # doctest: +SKIP
+        """
+        from .published_pipeline import PublishedPipeline
+
+        if self._workspace is None:
+            raise UserErrorException("公開するには Pipeline(workspace, steps=[...]) にワークスペースを"
+                                     "渡してください。")
+        if not name:
+            raise UserErrorException("pipeline.publish(name=...): 公開する名前を指定してください。")
+        self.check()
+        return PublishedPipeline._publish(self._workspace, self.to_graph(), name, description,
+                                          version, continue_on_step_failure)
+
     def _submit(self, experiment: Any, tags: dict[str, Any] | None = None,
                 pipeline_parameters: dict[str, Any] | None = None,
                 regenerate_outputs: bool = False, continue_on_step_failure: Any = None,
@@ -204,7 +223,10 @@ class Pipeline:
         self._workspace = self._workspace or experiment.workspace
         self.check()
         parameters = self.check_parameters(pipeline_parameters)
-        return submit_graph(experiment, self.to_graph(), parameters,
+        graph = self.to_graph()
+        if continue_on_step_failure is not None:
+            graph["continueOnStepFailure"] = bool(continue_on_step_failure)
+        return submit_graph(experiment, graph, parameters,
                             regenerate_outputs=regenerate_outputs, tags=tags, launcher=_launcher)
 
     def __repr__(self) -> str:

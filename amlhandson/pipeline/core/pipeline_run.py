@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ...core.run import Run, RunStatus
@@ -46,7 +47,10 @@ class PipelineRun(Run):
         Example:
             >>> [s.step_name for s in run.get_steps()]  # doctest: +SKIP
         """
-        return [StepRun._attach(self.experiment, c.record) for c in self.get_children()]
+        # a child whose step properties are not written yet (the instant after it was created)
+        # is not shown as a step
+        return [StepRun._attach(self.experiment, c.record) for c in self.get_children()
+                if "amlhandson.step_name" in c.get_properties()]
 
     def find_step_run(self, name: str) -> list[StepRun]:
         """The step runs whose step is called ``name`` (a list, as in v1).
@@ -114,7 +118,7 @@ class PipelineRun(Run):
         seen: dict[str, str] = {}
         if show_output:
             print(f"PipelineRunId: {self.id}\nLink to Azure Machine Learning Portal: "
-                  f"{self.get_portal_url()}")
+                  f"{_portal_link(self)}")
         while True:
             status = self.get_status()
             if show_output:
@@ -143,15 +147,37 @@ class PipelineRun(Run):
     def publish_pipeline(self, name: str, description: str | None = None,
                          version: str | None = None, continue_on_step_failure: Any = None
                          ) -> Any:
-        """Publish the graph this run executed (v1 ``pipeline_run.publish_pipeline``).
+        """Publish the graph this run executed, with the scripts its steps ran (v1).
 
         Example:
             >>> published = run.publish_pipeline("mnist-train", "MNIST", "1.0")  # doctest: +SKIP
         """
-        from .published_pipeline import PublishedPipeline
+        from ...core import _catalog
 
-        return PublishedPipeline._publish(self.experiment.workspace, self.graph, name,
-                                          description, version, source_run_id=self.id)
+        workspace = self.experiment.workspace
+        snapshots: dict[str, str] = {}
+        for step in self.get_steps():
+            source = step
+            if step.reused_run_id:
+                found = Run.find(workspace, step.reused_run_id) if step.reused_run_id else None
+                source = found or step
+            snap = source.get_properties().get("ContentSnapshotId")
+            if snap:
+                snapshots[step.step_name] = str(Path(workspace.path) / "snapshots" / f"{snap}.zip")
+        return _catalog.resolve("PublishedPipeline")._publish(
+            workspace, self.graph, name, description, version, continue_on_step_failure,
+            source_run_id=self.id, snapshots=snapshots)
+
+
+def _portal_link(run: Run) -> str:
+    """The studio page of the run, else its folder (``~/...`` when under the home folder)."""
+    url = run.get_portal_url()
+    if not url.startswith("file:"):
+        return url
+    try:
+        return "~/" + run.local_path.resolve().relative_to(Path.home().resolve()).as_posix()
+    except ValueError:
+        return str(run.local_path)
 
 
 def submit_graph(experiment: Any, graph: dict[str, Any], parameters: dict[str, Any], *,
@@ -179,6 +205,7 @@ def submit_graph(experiment: Any, graph: dict[str, Any], parameters: dict[str, A
         props["azureml.pipelineid"] = pipeline_id
     run.add_properties(props)
     engine = PipelineEngine(workspace, experiment, run, graph, parameters,
-                            bool(regenerate_outputs), launcher or script_launcher)
+                            bool(regenerate_outputs), launcher or script_launcher,
+                            continue_on_step_failure=bool(graph.get("continueOnStepFailure", True)))
     engine.start()
     return run

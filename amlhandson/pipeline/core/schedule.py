@@ -260,6 +260,7 @@ class Schedule:
                                doc="The experiment its runs go to.")
     description = property(lambda self: self._record.description, doc="The description.")
     status = property(lambda self: self._record.status, doc="``Active`` or ``Disabled``.")
+    workspace = property(lambda self: self._workspace, doc="The workspace it belongs to.")
 
     @property
     def recurrence(self) -> ScheduleRecurrence | None:
@@ -290,9 +291,10 @@ class Schedule:
     def __repr__(self) -> str:
         return (f"Schedule(Name: {self.name},\nId: {self.id},\nStatus: {self.status},\n"
                 f"Pipeline Id: {self.pipeline_id},\nRecurrence Details: "
-                f"{self._describe()})")
+                f"{self.when()})")
 
-    def _describe(self) -> str:
+    def when(self) -> str:
+        """When it fires, in words (e.g. ``Runs every 1 Day(s) at [9]:[0]``)."""
         rec = self.recurrence
         if rec is not None:
             return f"Runs every {rec.interval} {rec.frequency}(s)" + \

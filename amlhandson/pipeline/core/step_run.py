@@ -12,12 +12,13 @@ import json
 from typing import Any
 
 from ...core.run import Run
+from ...core.script_run import ScriptRun
 from ...exceptions import UserErrorException
 
 __all__ = ["StepRun"]
 
 
-class StepRun(Run):
+class StepRun(ScriptRun):
     """One step of a pipeline run (``run.type == 'azureml.StepRun'``).
 
     Example:
@@ -29,7 +30,13 @@ class StepRun(Run):
     @property
     def step_name(self) -> str:
         """The step's name in the pipeline."""
-        return self.get_properties().get("amlhandson.step_name") or self.name.rpartition(">")[2]
+        return self.get_properties().get("amlhandson.step_name") or \
+            super().name.rpartition(">")[2]
+
+    @property
+    def name(self) -> str:
+        """The step's name, as in v1 (the stored run name is ``<pipeline run>><step>``)."""
+        return self.step_name
 
     @property
     def reused(self) -> bool:
@@ -58,12 +65,40 @@ class StepRun(Run):
 
         return input_datasets_of(self)
 
+    def _reused_run(self) -> Run | None:
+        if not self.reused or not self.reused_run_id:
+            return None
+        try:
+            return Run.find(self.experiment.workspace, self.reused_run_id)
+        except LookupError:
+            return None
+
+    def get_metrics(self, name: str | None = None, recursive: bool = False,
+                    run_type: str | None = None, populate: bool = False) -> dict[str, Any]:
+        """The step's metrics; a reused step shows those of the run it reused (beyond v1).
+
+        Example:
+            >>> step.get_metrics()  # doctest: +SKIP
+            {'accuracy': 0.91}
+        """
+        source = self._reused_run() if not recursive else None
+        if source is not None:
+            return source.get_metrics(name=name, populate=populate)
+        return super().get_metrics(name=name, recursive=recursive, run_type=run_type,
+                                   populate=populate)
+
     def get_job_log(self) -> str:
         """The script's output (``azureml-logs/70_driver_log.txt``), or ``''``.
+
+        A reused step gives the output of the run it reused, after a line saying so.
 
         Example:
             >>> print(step.get_job_log())  # doctest: +SKIP
         """
+        source = self._reused_run()
+        if source is not None:
+            log = StepRun._attach(source.experiment, source.record).get_job_log()
+            return f"(再利用: Run {source.id} の出力です)\n{log}"
         for name in ("azureml-logs/70_driver_log.txt", "logs/user_log.txt"):
             path = self.local_path / name
             if path.is_file():
