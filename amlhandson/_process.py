@@ -4,6 +4,14 @@ A process is identified by its pid *and* its start time, so a pid reused by an
 unrelated process after a crash is never taken for the original owner. Built on
 psutil, so it works the same on Linux, macOS and Windows.
 
+On Linux the start time is a *stamp* that a change of the system clock cannot move
+(an NTP correction when a laptop joins the wifi, a resume from sleep): the kernel's
+start time in clock ticks since boot, placed on a line of its own for each boot
+(``/proc/sys/kernel/random/boot_id``). psutil's ``create_time()`` is wall-clock time
+computed from the current clock, so after a clock step every live process would
+look like another one and its runs would be marked Failed. Stamps written as
+wall-clock seconds (older releases, other systems) are still compared as such.
+
 Example:
     >>> me = current()
     >>> is_alive(me.pid, me.started)
@@ -17,6 +25,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 from dataclasses import dataclass
 
 __all__ = ["HOST", "ProcessId", "current", "started_at", "is_alive", "terminate",
@@ -30,7 +39,7 @@ START_TOLERANCE = 1.0
 
 @dataclass(frozen=True)
 class ProcessId:
-    """A process: pid, start time (Unix seconds) and host.
+    """A process: pid, start stamp (see :func:`started_at`) and host.
 
     Example:
         >>> current().host == HOST
@@ -42,21 +51,63 @@ class ProcessId:
     host: str = HOST
 
 
-def started_at(pid: int) -> float | None:
-    """When process ``pid`` started, or ``None`` if there is no such process.
+#: Stamps at or above this are boot-anchored (Linux); below, wall-clock Unix seconds.
+_BOOT_STAMPS = 1e12
+#: Distance between two boots' lines of stamps (more than any uptime in seconds).
+_BOOT_SPACING = 1e9
 
-    Example:
-        >>> started_at(os.getpid()) is not None
-        True
-    """
+
+def _boot_anchor() -> float | None:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            boot = int(fh.read().strip().replace("-", ""), 16)
+    except (OSError, ValueError):
+        return None
+    return _BOOT_STAMPS + (boot % 1_000_000) * _BOOT_SPACING
+
+
+def _linux_stamp(pid: int) -> float | None:
+    anchor = _boot_anchor()
+    if anchor is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rpartition(b")")[2].split()
+        ticks = int(fields[19])  # field 22 of stat(5): starttime, clock ticks since boot
+    except (OSError, ValueError, IndexError):
+        return None
+    return anchor + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _wall_clock_start(pid: int) -> float | None:
     import psutil
 
     try:
         return psutil.Process(pid).create_time()
-    except psutil.NoSuchProcess:
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None
-    except psutil.AccessDenied:
-        return None
+
+
+def started_at(pid: int) -> float | None:
+    """A stamp of when process ``pid`` started, or ``None`` if there is no such process.
+
+    Compare stamps only with each other (:func:`is_alive`): on Linux they are not
+    Unix times but clock-step-proof stamps (see the module's docstring).
+
+    Example:
+        >>> started_at(os.getpid()) == started_at(os.getpid())
+        True
+    """
+    if os.path.isdir("/proc/self") and sys.platform.startswith("linux"):
+        stamp = _linux_stamp(pid)
+        if stamp is not None or not os.path.exists(f"/proc/{pid}"):
+            return stamp
+    return _wall_clock_start(pid)
+
+
+def _same_start(pid: int, started: float) -> bool:
+    now = _wall_clock_start(pid) if started < _BOOT_STAMPS else started_at(pid)
+    return now is not None and abs(now - started) < START_TOLERANCE
 
 
 _me: ProcessId | None = None
@@ -93,7 +144,7 @@ def is_alive(pid: int | None, started: float | None) -> bool:
         proc = psutil.Process(pid)
         if proc.status() == psutil.STATUS_ZOMBIE:
             return False
-        return started is None or abs(proc.create_time() - started) < START_TOLERANCE
+        return started is None or _same_start(pid, started)
     except psutil.NoSuchProcess:  # includes ZombieProcess
         return False
     except psutil.AccessDenied:

@@ -15,6 +15,8 @@ top to bottom.
   through its public API (a run's status and metrics, a service's answer ...).
 - :func:`check_script_run`, :func:`check_hyperdrive_config`: a submitted training
   script's run (its end, metrics and files) and a HyperDrive configuration (notebook 07).
+- :func:`check_pipeline_step`, :func:`check_pipeline_run`: a pipeline step the learner
+  wrote and a pipeline run they started (notebook 08).
 
 How exercises are laid out in the notebooks (exercise cell, check cell, hints
 in steps, solution further down) is described in ``notebooks/README.md``.
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 from ._feedback import NOT_ANSWERED, Verdict, describe
 from ._objects import check_classifier, check_model, check_run, check_service, check_workspace
+from ._pipelines import check_pipeline_run, check_pipeline_step
 from ._training import check_hyperdrive_config, check_script_run
 from ._values import check, check_choice, check_that
 
@@ -44,6 +47,8 @@ __all__ = [
     "check_classifier",
     "check_script_run",
     "check_hyperdrive_config",
+    "check_pipeline_step",
+    "check_pipeline_run",
     "describe",
     "Verdict",
     "NOT_ANSWERED",

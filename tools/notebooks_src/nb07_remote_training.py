@@ -716,6 +716,7 @@ print("コンピューティング先:", sorted(ws.compute_targets))
 
 ## 次へ
 
+[08-pipelines.ipynb](08-pipelines.ipynb) で、データの準備・学習・比較をつなげたパイプラインを作り、同じ Dask のクラスターで実行します。
 コース全体の地図は [README.md](README.md) を見てください。この実験の Run は、ターミナルで `amlhandson runs list -e remote-training` を実行していつでも見返せます。
 HyperDrive の親 Run の試行は `amlhandson runs show HD_...` で一覧できます。
 """),

@@ -35,6 +35,7 @@ import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ._http import answer_lifespan
 from ._keys import KeyFile
 from ._limits import preview
 from ._pool import PoolBusy, ScoringTimeout, WorkerDied, WorkerPool
@@ -99,7 +100,7 @@ class ScoringFront:
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         """Answer one HTTP request (``lifespan`` events are acknowledged)."""
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await answer_lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
@@ -114,16 +115,6 @@ class ScoringFront:
                 await self._send(send, 500, text.encode("utf-8"), b"text/plain; charset=utf-8")
             except RuntimeError:
                 pass  # the response had started already; the server closes the connection
-
-    @staticmethod
-    async def _lifespan(receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
     async def _dispatch(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         method = scope["method"]

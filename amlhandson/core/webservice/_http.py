@@ -36,7 +36,8 @@ from typing import Any
 
 from ._settings import ServerSettings
 
-__all__ = ["bind", "raise_fd_limit", "guarded_protocol", "make_server", "MAX_HEAD"]
+__all__ = ["bind", "raise_fd_limit", "guarded_protocol", "make_server", "answer_lifespan",
+           "MAX_HEAD"]
 
 log = logging.getLogger("amlhandson.scoring")
 
@@ -48,6 +49,21 @@ MAX_HEAD = 64 * 1024
 MAX_HEAD_TOTAL = 1024 * 1024
 #: Bytes of an already-refused body read and dropped, at least (so the client sees the 413).
 DRAIN_AT_LEAST = 256 * 1024 * 1024
+
+
+async def answer_lifespan(receive: Any, send: Any) -> None:
+    """Acknowledge an ASGI ``lifespan`` scope's startup and shutdown (nothing to set up).
+
+    Example:
+        >>> await answer_lifespan(receive, send)  # doctest: +SKIP
+    """
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
 
 
 def bind(host: str, port: int, backlog: int = 2048) -> socket.socket:

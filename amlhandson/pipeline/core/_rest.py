@@ -38,6 +38,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ...core.webservice._http import answer_lifespan
+
 __all__ = ["EndpointApp", "SubmitRefused", "MAX_BODY"]
 
 log = logging.getLogger("amlhandson.pipeline_endpoint")
@@ -108,13 +110,8 @@ class EndpointApp:
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         """Answer one request (``lifespan`` events are acknowledged)."""
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await answer_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         try:
