@@ -101,6 +101,8 @@ print("既定のデータストア:", ds.name, ds.datastore_type)
 files = mnist.download(progress=False)
 ds.upload_files([str(p) for p in files.values()], target_path="mnist", overwrite=True,
                 show_progress=False)
+"""),
+    ("code", r"""
 print(sorted(f.path for f in ds.backend.list("mnist")))
 """, "nbval-check-output"),
     ("markdown", r"""
