@@ -114,6 +114,32 @@ def _course_install() -> set[str]:
 _INSTALLERS = {"pip", "setuptools", "wheel"}
 
 
+def _top_level_modules() -> dict[str, set[str]]:
+    """Top-level module name -> the distributions that install it.
+
+    Like ``importlib.metadata.packages_distributions()`` of Python 3.11+, which also reads
+    the installed file list; 3.10's only reads ``top_level.txt``, which meson-built wheels
+    such as pandas do not have.
+    """
+    from importlib import metadata
+
+    found: dict[str, set[str]] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        top = (dist.read_text("top_level.txt") or "").split()
+        for path in dist.files or []:
+            first = path.parts[0]
+            if first.startswith("__") or first.endswith((".dist-info", ".egg-info", ".data")):
+                continue
+            if len(path.parts) > 1:
+                top.append(first)
+            elif len(path.parts) == 1 and first.endswith(".py"):
+                top.append(first[:-3])
+        for module in top:
+            found.setdefault(module, set()).add(name)
+    return found
+
+
 def _course_only(folder: Path) -> Path:
     """A folder that, first on ``PYTHONPATH``, hides every package the course install lacks.
 
@@ -122,12 +148,11 @@ def _course_only(folder: Path) -> Path:
     missing module's does, so optional imports (``try: import pandas``) fall back and
     a needed one fails the notebook.
     """
-    from importlib import metadata
 
     from packaging.utils import canonicalize_name
 
     course = _course_install() | _INSTALLERS
-    for module, dists in metadata.packages_distributions().items():
+    for module, dists in _top_level_modules().items():
         if not module.isidentifier() or {canonicalize_name(d) for d in dists} & course:
             continue
         package = folder / module

@@ -36,12 +36,13 @@ TRAIN = textwrap.dedent("""
     p.add_argument("--kernel", default="linear")
     p.add_argument("--steps", type=int, default=1)
     p.add_argument("--sleep", type=float, default=0.0)
+    p.add_argument("--ramp", type=int, default=1)
     a = p.parse_args()
     run = Run.get_context()
     run.log("pid", os.getpid())
     quality = {"linear": 0.9, "rbf": 0.7}.get(a.kernel, 0.5) - abs(a.k - 3) / 100
     for step in range(1, a.steps + 1):
-        run.log("Accuracy", quality * step / a.steps)
+        run.log("Accuracy", quality * step / a.steps if a.ramp else quality)
         time.sleep(a.sleep)
     os.makedirs("outputs", exist_ok=True)
     open("outputs/model.txt", "w").write(str(quality))
@@ -96,8 +97,10 @@ def test_grid_search_over_k(setup) -> None:
 def test_random_search_with_bandit_policy_kills_bad_trials(setup) -> None:
     ws, folder, cluster = setup
     exp = Experiment(ws, "hd-random")
-    src = ScriptRunConfig(str(folder), "train.py", arguments=["--steps", "40", "--sleep", "0.05"],
-                          compute_target=cluster)
+    # A flat metric and 10 s per trial: whichever trial starts first, the two bad ones are
+    # still running when the good one logs its first value, and are canceled then.
+    src = ScriptRunConfig(str(folder), "train.py", compute_target=cluster,
+                          arguments=["--steps", "200", "--sleep", "0.05", "--ramp", "0"])
     config = HyperDriveConfig(
         run_config=src,
         hyperparameter_sampling=RandomParameterSampling({"--kernel": choice("linear", "rbf",
@@ -115,7 +118,7 @@ def test_random_search_with_bandit_policy_kills_bad_trials(setup) -> None:
         assert child.get_status() == "Canceled"
         error = child.get_details()["error"]["error"]["message"]
         assert error.startswith("BanditPolicy")
-        assert len(child.get_metrics()["Accuracy"]) < 40
+        assert len(child.get_metrics()["Accuracy"]) < 200
         pid = child.get_metrics()["pid"]
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert hd.get_best_run_by_primary_metric().id == statuses["linear"].id
