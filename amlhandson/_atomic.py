@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import time
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 __all__ = ["TEMP_PREFIX", "temp_path", "replace", "writing", "write_bytes", "write_text",
-           "copy_file", "copy_stream"]
+           "create_text", "copy_file", "copy_stream"]
 
 #: Start of every temporary file name amlhandson writes.
 TEMP_PREFIX = ".amlhandson-tmp-"
@@ -102,6 +103,46 @@ def write_text(target: str | os.PathLike[str], text: str, mode: int | None = Non
         >>> write_text(target, "hello")  # doctest: +SKIP
     """
     write_bytes(target, text.encode("utf-8"), mode)
+
+
+def create_text(target: str | os.PathLike[str], text: str) -> bool:
+    """Create ``target`` holding ``text`` (UTF-8) unless it exists; ``False`` if it did.
+
+    Exclusive and complete in one step: the text is written to a temporary file
+    that is then hard-linked to ``target``, so a process racing for the same name
+    never sees it empty or half written. On a file system without hard links, the
+    file is created with ``O_EXCL`` and written in place.
+
+    Example:
+        >>> create_text(target, "v1"), create_text(target, "v2")  # doctest: +SKIP
+        (True, False)
+    """
+    target = Path(target)
+    data = text.encode("utf-8")
+    tmp = temp_path(target)
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, target)
+            return True
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+                raise
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    try:  # no hard links here (FAT, some network shares)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return True
 
 
 def copy_stream(source: IO[Any], target: str | os.PathLike[str]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,40 @@ def test_inference_config_validation(scratch: Path) -> None:
     (scratch / "src" / "notes.txt").write_text("x")
     with pytest.raises(UserErrorException, match=".py"):
         InferenceConfig(entry_script="notes.txt", source_directory="src")
+
+
+RACER = """
+import sys, time
+import time
+from pathlib import Path
+from amlhandson import Workspace
+from amlhandson.core.conda_dependencies import CondaDependencies
+from amlhandson.core.environment import Environment
+ws = Workspace.get("docs-ws", resource_group="docs-aml")
+while not Path(sys.argv[2]).exists():
+    time.sleep(0.001)
+env = Environment("race")
+env.python.conda_dependencies = CondaDependencies.create(pip_packages=[sys.argv[1]])
+print(env.register(ws).version)
+"""
+
+
+def test_racing_registrations_get_distinct_complete_versions(ws, scratch: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    go = scratch / "go"
+    names = [f"pkg{i}" for i in range(6)]
+    procs = [subprocess.Popen([sys.executable, "-c", RACER, name, str(go)], text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+             for name in names]
+    time.sleep(1.0)  # every process imported and waits
+    go.touch()
+    results = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in results]
+    versions = sorted(int(out) for out, _ in results)
+    assert versions == list(range(1, 7))
+    got = {Environment.get(ws, "race", version=v).python.conda_dependencies.pip_packages[0]
+           for v in versions}
+    assert got == set(names)

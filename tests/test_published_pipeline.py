@@ -156,7 +156,11 @@ def test_the_local_key(aml_home: Path) -> None:
     assert not check_header("Bearer ") and len(local_key()) >= 40
 
 
-def test_racing_processes_create_one_key(aml_home: Path) -> None:
+@pytest.mark.parametrize("start", ["no key", "an emptied key file"])
+def test_racing_processes_create_one_key(aml_home: Path, start: str) -> None:
+    if start != "no key":
+        key_file().parent.mkdir(parents=True, exist_ok=True)
+        key_file().write_text("")
     code = "from amlhandson.core.authentication import local_key; print(local_key())"
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "AMLHANDSON_HOME": str(aml_home)})

@@ -26,7 +26,6 @@ Example:
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,8 @@ def _read(path: Path) -> str | None:
 def local_key(root: Path | None = None, create: bool = True) -> str | None:
     """The local key (created, private to this user, on first use when ``create``).
 
-    Two processes creating it at once get the same key (the first one written wins).
+    Processes creating it at once get the same key: creation holds a file lock, and the
+    key is written to a temporary file and renamed into place, so no reader sees half a key.
 
     Example:
         >>> len(local_key()) > 30
@@ -74,20 +74,11 @@ def local_key(root: Path | None = None, create: bool = True) -> str | None:
     key = _read(path)
     if key is not None or not create:
         return key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    restrict(path.parent)
-    new = secrets.token_urlsafe(_KEY_BYTES)
-    try:  # O_EXCL: never overwrite a key another process has just written
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = _read(path)
-        if key is None:  # an empty or damaged file: replace it
-            return regenerate_local_key(root)
-        return key
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(new)
-    restrict(path, 0o600)
-    return new
+    with _key_lock(path):
+        key = _read(path)  # another process may have written it while this one waited
+        if key is None:  # missing, empty or damaged: write a new one
+            key = _write_new(path)
+    return key
 
 
 def regenerate_local_key(root: Path | None = None) -> str:
@@ -98,8 +89,21 @@ def regenerate_local_key(root: Path | None = None) -> str:
         True
     """
     path = key_file(root)
+    with _key_lock(path):
+        return _write_new(path)
+
+
+def _key_lock(path: Path) -> Any:
+    """The inter-process lock that creating or replacing the key holds (``key.lock`` beside it)."""
+    import filelock
+
     path.parent.mkdir(parents=True, exist_ok=True)
     restrict(path.parent)
+    return filelock.FileLock(str(path) + ".lock", mode=0o600)
+
+
+def _write_new(path: Path) -> str:
+    """Write a fresh key to ``path`` in one step (0600); callers hold :func:`_key_lock`."""
     new = secrets.token_urlsafe(_KEY_BYTES)
     _atomic.write_text(path, new, mode=0o600)
     restrict(path, 0o600)

@@ -28,7 +28,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import _paths
+from .. import _atomic, _paths
 from ..exceptions import UserErrorException
 from .conda_dependencies import CondaDependencies
 
@@ -216,12 +216,11 @@ class Environment:
             version = (versions[-1] if versions else 0) + 1
             data = self._to_dict()
             data["version"] = str(version)
-            try:  # O_EXCL: two processes never write the same version
-                fd = os.open(folder / f"{version}.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-            except FileExistsError:
+            # created whole or not at all: two processes never write the same version, and
+            # one never reads the other's half-written file
+            if not _atomic.create_text(folder / f"{version}.json",
+                                       json.dumps(data, indent=2, ensure_ascii=False)):
                 continue
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2, ensure_ascii=False)
             self.version = str(version)
             return self
 
