@@ -170,6 +170,17 @@ def test_crash_in_run_is_502_then_the_worker_is_restarted(raw_server) -> None:
     assert "restarting in 0.1 s (restart 1)" in server.logs()
 
 
+def test_requests_that_crash_run_in_a_row_do_not_back_off(raw_server) -> None:
+    server = raw_server(BEHAVING, workers=1, max_workers=1, scoring_timeout_ms=1000)
+    for bad in ['{"do": "crash"}', '{"do": "hang"}', '{"do": "crash"}', '{"do": "hang"}']:
+        assert post(server.port, bad)[0] in (502, 504)
+        assert wait_until(lambda: http(server.port, "GET", "/")[0] == 200, 15)
+    logs = server.logs()
+    assert "restarting in 0.1 s (restart 4)" in logs, logs
+    assert "restarting in 0.5 s" not in logs  # a worker that served is not a failing score.py
+    assert _quick(server.port)[0] == 200
+
+
 def test_crash_loop_backs_off_and_health_says_so(raw_server, tmp_path: Path) -> None:
     marker = tmp_path / "first-init-done"
     score = BEHAVING.replace('def init():\n    print("init done")', (
@@ -181,7 +192,10 @@ def test_crash_loop_backs_off_and_health_says_so(raw_server, tmp_path: Path) -> 
     assert post(server.port, '{"do": "crash"}')[0] == 502
     assert wait_until(lambda: server.logs().count("exited with exit code 7") >= 3, 20)
     logs = server.logs()
-    assert "restarting in 0.5 s (restart 2)" in logs and "restarting in 1.0 s (restart 3)" in logs
+    # the crash in run() is restarted at once; the failing init() backs off
+    assert "while running 1 request(s); restarting in 0.1 s (restart 1)" in logs
+    assert "in init(); restarting in 0.1 s (restart 2)" in logs
+    assert "restarting in 0.5 s (restart 3)" in logs and "restarting in 1.0 s (restart 4)" in logs
     assert http(server.port, "GET", "/")[0] == 503
     assert server.runtime()["pool"]["last_exit"]["code"] == 7
     Path(str(marker) + ".ok").touch()  # init() works again: the next restart recovers
@@ -278,8 +292,9 @@ def test_30_clients_against_slow_crashing_and_hanging_run(raw_server) -> None:
         statuses = [s for result in pool.map(client, range(30)) for s in result]
     counts = collections.Counter(statuses)
     assert set(counts) <= {200, 502, 503, 504}, counts
-    # the quick and the slow ones (45 of 90) mostly get through while workers crash and hang
-    assert counts[200] >= 25 and counts[504] and counts[502], counts
+    # the quick and the slow ones (45 of 90) get through while workers crash and hang (45 measured;
+    # before request-caused restarts stopped adding to the back-off: 24 to 44)
+    assert counts[200] >= 36 and counts[504] and counts[502], counts
     assert wait_until(lambda: _quick(server.port)[0] == 200, 20)
     assert len(psutil.Process(server.proc.pid).children()) <= 5
     logs = server.logs()

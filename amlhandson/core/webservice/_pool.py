@@ -10,9 +10,13 @@ killed and replaced).
 Supervision, as v1's restarting container did, per worker:
 
 * a worker that exits on its own (``os._exit`` in ``run()``, a segfault, the
-  OOM killer) is logged with its exit code and what it was doing, its requests
-  are answered 502, and it is restarted after a back-off (0.1 s, 0.5 s, 1 s,
-  2 s ... 30 s; back to the start after a successful answer);
+  OOM killer) is logged with its exit code and what it was doing, and its
+  requests are answered 502. One that dies in or before ``init()``, or while
+  idle, is restarted after a back-off (0.1 s, 0.5 s, 1 s, 2 s ... 30 s; back to
+  the start after a successful answer), so a broken score.py does not spin;
+  one that served and was ended by a request (``run()`` crashed or passed
+  ``scoring_timeout_ms``) is restarted after 0.1 s and does not add to the
+  back-off: one bad request must not slow the service down for the others;
 * ``init()`` has ``init_timeout_s``; a worker still in ``init()`` then is killed;
 * a worker using more than ``max_worker_memory_mb`` finishes its requests and
   is replaced (at twice the limit it is killed at once), as is one that served
@@ -260,9 +264,13 @@ class WorkerPool:
             self._top_up()
             self.on_change()
             return
-        self._failures_in_a_row += 1
         self.restarts += 1
         kind = (worker.failure or {}).get("kind")
+        if kind == "timeout" or (busy and was in ("ready", "retiring")):
+            delay = BACKOFF[0]  # a request ended a worker that works: no back-off
+        else:
+            self._failures_in_a_row += 1
+            delay = self._backoff()
         if kind == "timeout":
             doing = "after its run() passed scoring_timeout_ms (killed)"
         elif was == "starting" or kind == "init_timeout":
@@ -270,7 +278,6 @@ class WorkerPool:
         else:
             doing = f"while running {busy} request(s)" if busy else "while idle"
         reason = (worker.failure or {}).get("message") or worker.planned or ""
-        delay = self._backoff()
         hint = " (killed from outside, or out of memory?)" if code == -9 and not worker.killed \
             else ""
         log.error("%s exited with %s %s%s%s; restarting in %.1f s (restart %d)", worker.label(),
