@@ -3,7 +3,9 @@
 Every write goes to a temporary file in the same folder (a name no other thread
 or process uses), is flushed to disk, and is then renamed over the target in
 one step. A crash leaves either the old file or the new one, plus at most a
-temporary file that :data:`TEMP_PREFIX` identifies.
+temporary file that :data:`TEMP_PREFIX` identifies. A full disk (or quota, or
+file-size limit) raises :class:`~amlhandson.exceptions.DiskFullError` saying
+which file and what to do; the target keeps what it held before.
 
 Example:
     >>> import tempfile, pathlib
@@ -25,12 +27,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["TEMP_PREFIX", "temp_path", "replace", "writing", "write_bytes", "write_text",
-           "create_text", "copy_file", "copy_stream"]
+from .exceptions import DiskFullError
+
+__all__ = ["TEMP_PREFIX", "temp_path", "replace", "space_for", "writing", "write_bytes",
+           "write_text", "create_text", "copy_file", "copy_stream"]
 
 #: Start of every temporary file name amlhandson writes.
 TEMP_PREFIX = ".amlhandson-tmp-"
 _CHUNK = 1 << 20
+_NO_SPACE = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def temp_path(target: Path) -> Path:
@@ -60,6 +65,26 @@ def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> N
 
 
 @contextlib.contextmanager
+def space_for(target: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn an out-of-space ``OSError`` while writing ``target`` into :class:`DiskFullError`.
+
+    Example:
+        >>> with space_for("models/m.pkl"):  # doctest: +SKIP
+        ...     shutil.copyfile("m.pkl", "models/m.pkl")
+    """
+    target = Path(target)
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _NO_SPACE or isinstance(exc, DiskFullError):
+            raise
+        raise DiskFullError(
+            f"ディスクがいっぱいで {target} を書き込めませんでした ({exc.strerror})。"
+            f"{target.name} は書き込む前のまま (なかったなら、ないまま) です。不要なファイルを"
+            "削除して空きを作ってから、もう一度実行してください。") from exc
+
+
+@contextlib.contextmanager
 def writing(target: str | os.PathLike[str], mode: int | None = None) -> Iterator[IO[bytes]]:
     """Open a binary file that replaces ``target`` when the ``with`` block ends normally.
 
@@ -76,7 +101,7 @@ def writing(target: str | os.PathLike[str], mode: int | None = None) -> Iterator
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                  0o666 if mode is None else mode)
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with space_for(target), os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -121,18 +146,19 @@ def create_text(target: str | os.PathLike[str], text: str) -> bool:
     data = text.encode("utf-8")
     tmp = temp_path(target)
     try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, target)
-            return True
-        except FileExistsError:
-            return False
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
-                raise
+        with space_for(target):
+            with open(tmp, "xb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, target)
+                return True
+            except FileExistsError:
+                return False
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+                    raise
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -140,8 +166,12 @@ def create_text(target: str | os.PathLike[str], text: str) -> bool:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
     except FileExistsError:
         return False
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    try:
+        with space_for(target), os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except BaseException:
+        target.unlink()  # never leave a half-written version behind
+        raise
     return True
 
 

@@ -302,6 +302,58 @@ def test_a_full_disk_says_so_and_keeps_what_was_committed(ws: Workspace) -> None
     assert run.get_metrics(name="committed")["committed"][:100] == list(range(100))
 
 
+@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin",
+                    reason="RLIMIT_FSIZE on Linux")
+def test_a_full_disk_while_saving_files_says_so_and_keeps_the_old_ones(
+        ws: Workspace, tmp_path: Path) -> None:
+    """Before: a raw ``OSError: [Errno 27] File too large`` from upload_file and the registers."""
+    small = tmp_path / "small.txt"
+    small.write_text("kept")
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(256 * 1024))
+    code = f"""
+        import resource
+        from amlhandson import Experiment, Workspace
+        from amlhandson.core.environment import Environment
+        from amlhandson.core.model import Model
+        from amlhandson.exceptions import DiskFullError
+        ws = Workspace.get("docs-ws", resource_group="docs-aml")
+        run = Experiment(ws, "full-disk-files").start_logging(run_id="files-run")
+        run.upload_file("outputs/small.txt", {str(small)!r})
+        run.flush()
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, hard))
+        for what, call in [
+                ("UPLOAD", lambda: run.upload_file("outputs/big.bin", {str(big)!r})),
+                ("MODEL", lambda: Model.register(ws, model_path={str(big)!r},
+                                                 model_name="full-disk-model")),
+                ("ENV", lambda: Environment("full-disk-env").register(ws))]:
+            if what == "ENV":
+                resource.setrlimit(resource.RLIMIT_FSIZE, (16, hard))
+            try:
+                call()
+            except DiskFullError as exc:
+                print(what, "DISKFULL", exc)
+            else:
+                print(what, "NO ERROR")
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        run.complete()
+    """
+    proc = _run_script(code)
+    assert proc.returncode == 0, proc.stderr
+    assert "UPLOAD DISKFULL ディスクがいっぱいで" in proc.stdout and "big.bin" in proc.stdout, \
+        proc.stdout + proc.stderr
+    assert "ENV DISKFULL ディスクがいっぱいで" in proc.stdout, proc.stdout + proc.stderr
+    assert "MODEL DISKFULL ディスクがいっぱいで" in proc.stdout, proc.stdout + proc.stderr
+    assert Model.list(ws, name="full-disk-model") == []
+    assert not list((ws.path / "models").glob(".staging-*"))
+    run = Run(Experiment(ws, "full-disk-files"), "files-run")
+    assert run.get_file_names() == ["outputs/small.txt"]
+    assert run.get_status() == "Completed"
+    assert not [p for p in ws.path.rglob("*") if p.name.startswith(".amlhandson-tmp-")]
+    assert not list((ws.path / "environments").rglob("*.json"))  # no half-written version
+
+
 # -- attack 5: racing processes -------------------------------------------------------------------
 def test_processes_creating_one_workspace_at_once(aml_home: Path) -> None:
     """Before: WAL setup said "database is locked" (1-6 in 200), and several "created" it."""

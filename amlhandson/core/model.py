@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import _filters, _paths
+from .. import _atomic, _filters, _paths
 from .._store import Store
 from .._store.records import ModelRecord
 from ..exceptions import DataError, ModelNotFoundError, UserErrorException
@@ -264,7 +264,8 @@ class Model:
             return lambda: remove(final)
 
         try:
-            sha, size = copy_hashed(source, staging / file_name)
+            with _atomic.space_for(models_root / model_name):
+                sha, size = copy_hashed(source, staging / file_name)
             record = Store.open(workspace.path).models.register(
                 model_name, file_name=file_name, sha256=sha, size=size, description=description,
                 tags=tags_clean, properties=props_clean, run_id=run_id, experiment=experiment,
