@@ -50,6 +50,33 @@ def test_precheck_only_looks_closer_when_needed() -> None:
             precheck(body)
 
 
+@pytest.mark.parametrize("body", [
+    b'{"x": 1e999}', b'{"x": [0.5, 1E+999]}', b'[-1e0400]', b'{"a": [Infinity]}',
+    b'{"a": -Infinity}', b'[NaN, 1]', b"[" * 101 + b"]" * 101, b"{" + b'"k":{' * 100 + b"}" * 101,
+])
+def test_precheck_on_raw_bytes_catches_what_parse_json_refuses(body: bytes) -> None:
+    with pytest.raises(BadRequest):
+        parse_json(body.decode())
+    with pytest.raises(BadRequest):
+        precheck(body)
+
+
+@pytest.mark.parametrize("body", [
+    b'{"data": [[1e-05, 2.5E+300, -3e-300, 0.011764705882352941]]}',  # finite exponents
+    '{"s": "ü N a N, e999 {{{{"}'.encode(),  # looks odd once blanks are gone; it is fine
+    b"[" * 100 + b"]" * 100, b"[" + b"9" * 4000 + b"]",
+])
+def test_precheck_on_raw_bytes_lets_good_bodies_through(body: bytes) -> None:
+    precheck(body)
+
+
+def test_precheck_counts_integer_digits_only_when_the_limit_is_lower() -> None:
+    precheck(b"[" + b"1" * 40 + b"]", max_int_digits=40)
+    precheck(b"[" + b"1" * 39 + b", 1.5e-10]", max_int_digits=40)
+    with pytest.raises(BadRequest, match="整数が長すぎます"):
+        precheck(b"[" + b"1" * 41 + b"]", max_int_digits=40)
+
+
 def test_handler_explains_json_that_run_could_not_parse() -> None:
     handler = ScoreHandler("svc")
     handler.load(lambda raw: json.loads(raw)["data"])

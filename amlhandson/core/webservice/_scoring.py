@@ -177,7 +177,7 @@ class ScoreHandler:
         limits = {"max_depth": self.max_depth, "max_int_digits": self.max_int_digits}
         try:
             if self._schema is None:
-                precheck(text, **limits)  # run() parses the text itself
+                precheck(body if method == "POST" else text, **limits)  # run() parses it
             else:
                 parsed = parse_json(text, **limits)
         except BadRequest as exc:
