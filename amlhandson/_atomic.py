@@ -29,8 +29,8 @@ from typing import IO, Any
 
 from .exceptions import DiskFullError
 
-__all__ = ["TEMP_PREFIX", "temp_path", "replace", "space_for", "writing", "write_bytes",
-           "write_text", "create_text", "copy_file", "copy_stream"]
+__all__ = ["TEMP_PREFIX", "temp_path", "replace", "is_disk_full", "space_for", "writing",
+           "write_bytes", "write_text", "create_text", "copy_file", "copy_stream"]
 
 #: Start of every temporary file name amlhandson writes.
 TEMP_PREFIX = ".amlhandson-tmp-"
@@ -64,6 +64,18 @@ def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> N
             time.sleep(0.2)
 
 
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the quota, or the file-size limit) is full.
+
+    Example:
+        >>> is_disk_full(OSError(errno.ENOSPC, "No space left on device"))
+        True
+        >>> is_disk_full(OSError(errno.ECONNRESET, "Connection reset"))
+        False
+    """
+    return isinstance(exc, OSError) and exc.errno in _NO_SPACE
+
+
 @contextlib.contextmanager
 def space_for(target: str | os.PathLike[str]) -> Iterator[None]:
     """Turn an out-of-space ``OSError`` while writing ``target`` into :class:`DiskFullError`.
@@ -76,7 +88,7 @@ def space_for(target: str | os.PathLike[str]) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if exc.errno not in _NO_SPACE or isinstance(exc, DiskFullError):
+        if not is_disk_full(exc) or isinstance(exc, DiskFullError):
             raise
         raise DiskFullError(
             f"ディスクがいっぱいで {target} を書き込めませんでした ({exc.strerror})。"

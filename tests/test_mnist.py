@@ -29,7 +29,13 @@ import numpy as np
 import pytest
 
 from amlhandson.datasets import mnist
-from amlhandson.exceptions import AmlHandsOnError, DataError, DownloadError, UserErrorException
+from amlhandson.exceptions import (
+    AmlHandsOnError,
+    DataError,
+    DiskFullError,
+    DownloadError,
+    UserErrorException,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
@@ -404,6 +410,58 @@ def test_transfer_cut_short(fix, serve, tmp_path):
         mnist.download(data, mirrors=cut.url, progress=False, allow_sample=False)
     mnist.download(data, mirrors=[cut.url, good.url], progress=False, allow_sample=False)
     assert_installed(data, raw)
+
+
+@pytest.fixture
+def file_size_limit():
+    """Set RLIMIT_FSIZE (a "full disk" for files bigger than the limit) until the test ends."""
+    resource = pytest.importorskip("resource")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("RLIMIT_FSIZE as a full disk is checked on Linux")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+
+    def limit(size: int | None) -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft if size is None else size, hard))
+
+    yield limit
+    limit(None)
+
+
+@pytest.mark.parametrize("over", ["folder", "http"])
+def test_a_full_disk_says_so_instead_of_blaming_the_mirrors(over, fix, serve, tmp_path,
+                                                            file_size_limit):
+    """Before: every mirror "failed" with [Errno 27], then the bundled sample was called broken."""
+    folder, raw, _ = fix
+    mirror = str(folder) if over == "folder" else serve(folder).url
+    data = tmp_path / "data"
+    file_size_limit(16 * 1024)  # the fixture's image files are larger, its label files not
+    try:
+        with pytest.raises(DiskFullError, match="ディスクがいっぱい") as info:
+            mnist.download(data, mirrors=[mirror, mirror], progress=False)
+    finally:
+        file_size_limit(None)
+    assert "train-images" in str(info.value)
+    assert isinstance(info.value, OSError) and isinstance(info.value, AmlHandsOnError)
+    assert not list(data.glob(".*.part")), "temporary files left behind"
+    assert not (data / "train-images.gz").exists()
+    mnist.download(data, mirrors=[mirror], progress=False)  # room again: it completes
+    assert_installed(data, raw)
+
+
+def test_a_full_disk_while_placing_the_sample_does_not_blame_the_package(fix, tmp_path,
+                                                                         file_size_limit):
+    """Before: "the bundled MNIST sample is broken: reinstall amlhandson" for a full disk."""
+    data = tmp_path / "data"
+    file_size_limit(16 * 1024)
+    try:
+        with pytest.raises(DiskFullError, match="ディスクがいっぱい"):
+            mnist.download(data, progress=False)  # offline: the bundled sample is placed
+    finally:
+        file_size_limit(None)
+    assert not list(data.glob(".*.part")), "temporary files left behind"
+    with pytest.warns(mnist.MnistSampleWarning):
+        mnist.download(data, progress=False)
+    assert mnist.is_sample(data)
 
 
 def test_unreachable_mirror(fix, serve, tmp_path, closed_port_url):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from amlhandson._atomic import is_disk_full, space_for
 from amlhandson.exceptions import UserErrorException
 
 from . import settings
@@ -212,6 +213,8 @@ def _fetch_url(
     except _MirrorFailure:
         raise
     except (OSError, http.client.HTTPException, ValueError) as exc:
+        if is_disk_full(exc):
+            raise  # our disk, not the mirror: _fetch says so
         reason, dead = _net_reason(exc, timeout)
         raise _MirrorFailure(reason, dead) from None
 
@@ -242,6 +245,8 @@ def _fetch_folder(
         finally:
             bar.close()
     except OSError as exc:
+        if is_disk_full(exc):
+            raise  # our disk, not the mirror: _fetch says so
         raise _MirrorFailure(f"{src} を読めません ({exc})") from None
 
 
@@ -255,7 +260,18 @@ def _gzip_file(src: Path, dst: Path) -> None:
 
 
 def _fetch(mirror: _Mirror, name: str, folder: Path, *, timeout: float, progress: bool) -> Path:
-    """Fetch ``name`` from ``mirror`` into a verified temp file in ``folder``."""
+    """Fetch ``name`` from ``mirror`` into a verified temp file in ``folder``.
+
+    A full disk raises :class:`~amlhandson.exceptions.DiskFullError` at once (no
+    other mirror can help with that), and the temp files are removed.
+    """
+    with space_for(folder / LOCAL_NAMES[name]):
+        return _fetch_into(mirror, name, folder, timeout=timeout, progress=progress)
+
+
+def _fetch_into(
+    mirror: _Mirror, name: str, folder: Path, *, timeout: float, progress: bool
+) -> Path:
     local = LOCAL_NAMES[name]
     full, sample = settings.EXPECTED[name], settings.SAMPLE_EXPECTED[name]
     limit = 2 * max(full.size, sample.size) + (1 << 20)

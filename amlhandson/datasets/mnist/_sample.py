@@ -15,7 +15,8 @@ import contextlib
 import importlib.resources
 from pathlib import Path
 
-from amlhandson.exceptions import DataError
+from amlhandson._atomic import space_for
+from amlhandson.exceptions import DataError, DiskFullError
 
 from . import _integrity, settings
 from ._common import REMOTE_NAMES
@@ -36,9 +37,13 @@ def _install_sample(name: str, target: Path, stamps: _integrity._Stamps) -> None
     tmp = _new_temp(target.parent, target.name)
     try:
         try:
-            tmp.write_bytes(_read_sample(name))
+            content = _read_sample(name)
+            with space_for(target):
+                tmp.write_bytes(content)
             dig = _integrity._digest(tmp, settings.SAMPLE_EXPECTED[name].size + 1)
             why = _integrity._mismatch(name, dig, settings.SAMPLE_EXPECTED[name])
+        except DiskFullError:
+            raise  # the disk, not the package: the message says what to do
         except (OSError, _BadIdx) as exc:
             why = getattr(exc, "reason", str(exc))
         if why is not None:
