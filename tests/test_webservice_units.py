@@ -70,6 +70,12 @@ def test_precheck_on_raw_bytes_lets_good_bodies_through(body: bytes) -> None:
     precheck(body)
 
 
+def test_precheck_of_bytes_that_are_not_utf8_raises_nothing_but_bad_request() -> None:
+    precheck(b'{"s": "\xff NaN"}')  # looked at closely (NaN), parsed with U+FFFD: fine
+    with pytest.raises(BadRequest):
+        precheck(b'{"s": "\xff", "x": NaN}')
+
+
 def test_precheck_counts_integer_digits_only_when_the_limit_is_lower() -> None:
     precheck(b"[" + b"1" * 40 + b"]", max_int_digits=40)
     precheck(b"[" + b"1" * 39 + b", 1.5e-10]", max_int_digits=40)

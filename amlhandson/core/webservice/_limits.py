@@ -119,7 +119,7 @@ def precheck(body: str | bytes, *, max_depth: int = MAX_DEPTH,
     if not suspicious and max_int_digits < 4300 and len(data) > max_int_digits:
         suspicious = re.search(rb"\d{%d}" % (max_int_digits + 1), data) is not None
     if suspicious:
-        text = body if isinstance(body, str) else body.decode("utf-8")
+        text = body if isinstance(body, str) else body.decode("utf-8", "replace")
         parse_json(text, max_depth=max_depth, max_int_digits=max_int_digits)
 
 
