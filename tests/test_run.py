@@ -482,3 +482,37 @@ def test_get_context_attaches_to_a_given_run(exp: Experiment, scratch: Path) -> 
     subprocess.run([sys.executable, "-c", code], cwd=scratch, env=env, check=True)
     assert run.get_metrics() == {"from_script": 5}
     assert run.get_status() == "Completed"  # the script's end completes its context run
+
+
+class _FakeQueue:
+    def __init__(self) -> None:
+        self.tick_hooks: list = []
+
+    def start(self) -> None:
+        pass
+
+
+class _FakeStore:
+    def __init__(self) -> None:
+        self.queue = _FakeQueue()
+
+
+def test_a_new_store_gets_its_heartbeat_even_when_it_reuses_a_dropped_stores_id() -> None:
+    """After Store.forget() a store can be collected and the next one get its id(): that one must
+    still beat, and must not see the old store's runs as its own."""
+    from amlhandson.core import _lifecycle
+
+    ids = set()
+    for pk in range(20):
+        store = _FakeStore()
+        _lifecycle.track(object(), store, pk)  # type: ignore[arg-type]
+        try:
+            assert len(store.queue.tick_hooks) == 1
+            assert _lifecycle.is_tracked(store, pk)  # type: ignore[arg-type]
+            assert not _lifecycle.is_tracked(store, pk - 1)  # type: ignore[arg-type]
+        finally:
+            _lifecycle.untrack(store, pk)  # type: ignore[arg-type]
+        ids.add(id(store))
+        store.queue.tick_hooks.clear()  # the hook holds the store: let it be collected
+        del store
+    assert len(ids) < 20  # CPython did reuse an id: the case above was exercised

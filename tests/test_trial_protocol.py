@@ -334,7 +334,7 @@ def test_kill_on_an_attached_worker(source: Path, external_cluster) -> None:
     sink = ListSink()
     handle = launch(external_cluster, _spec(source, "run-ext-kill", "--n", "100000", "--sleep",
                                             "0.01"), sink)
-    assert wait_started(handle, 60)
+    assert wait_started(handle, 60), (sink.messages[:3], handle.wait(1))
     deadline = time.monotonic() + 30
     while len(sink.losses()) < 3 and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -347,6 +347,29 @@ def test_kill_on_an_attached_worker(source: Path, external_cluster) -> None:
 # -- the receiver's ordering rules ---------------------------------------------------------------
 def _lines(*values: int) -> list[str]:
     return [json.dumps({"v": v}) for v in values]
+
+
+class _FakeClient:
+    def __init__(self) -> None:
+        self.topics: list[str] = []
+
+    def subscribe_topic(self, topic: str, handler: Any) -> None:
+        self.topics.append(topic)
+
+
+def test_receiver_subscribes_each_new_client_even_when_its_id_is_reused() -> None:
+    """A client made after another was dropped often gets the same ``id()``; it must subscribe too
+    (else no live message arrives: a trial's start is never seen, metrics only come at its end)."""
+    rx = Receiver()
+    ids = set()
+    for _ in range(20):
+        client = _FakeClient()
+        rx.attach(client, "t")
+        rx.attach(client, "t")  # once per client
+        assert client.topics == ["t"]
+        ids.add(id(client))
+        del client
+    assert len(ids) < 20  # CPython did reuse an id: the case above was exercised
 
 
 def test_receiver_skips_duplicates_holds_gaps_and_fills_them_from_the_spool() -> None:

@@ -20,26 +20,29 @@ import atexit
 import sys
 import threading
 import time
+import weakref
 from typing import Any
 
 from .._store import Store
 
 __all__ = ["track", "untrack", "active_runs", "install_hooks"]
 
-_active: dict[tuple[int, int], Any] = {}  # (id(store), run pk) -> Run
+# keyed by the store object, not its id(): a store dropped by Store.forget() may be collected
+# and its id() reused by the next one, which would then share its runs and miss its heartbeat
+_active: dict[tuple[Store, int], Any] = {}  # (store, run pk) -> Run
 _lock = threading.Lock()
 _installed = False
 _uncaught: list[BaseException] = []
-_beating: set[int] = set()  # id(store) whose queue runs our heartbeat
+_beating: weakref.WeakSet[Store] = weakref.WeakSet()  # stores whose queue runs our heartbeat
 
 
 def track(run: Any, store: Store, pk: int) -> None:
     """Note that this process runs ``run``: heartbeats start; it is closed at exit."""
     install_hooks()
     with _lock:
-        _active[(id(store), pk)] = run
-        if id(store) not in _beating:
-            _beating.add(id(store))
+        _active[(store, pk)] = run
+        if store not in _beating:
+            _beating.add(store)
             store.queue.tick_hooks.append(lambda: _heartbeat(store))
     store.queue.start()
 
@@ -47,12 +50,12 @@ def track(run: Any, store: Store, pk: int) -> None:
 def untrack(store: Store, pk: int) -> None:
     """The run finished (or another process finished it): stop tracking it."""
     with _lock:
-        _active.pop((id(store), pk), None)
+        _active.pop((store, pk), None)
 
 
 def is_tracked(store: Store, pk: int) -> bool:
     """Whether this process runs the run ``pk`` of ``store``."""
-    return (id(store), pk) in _active
+    return (store, pk) in _active
 
 
 def active_runs() -> list[Any]:
@@ -63,7 +66,7 @@ def active_runs() -> list[Any]:
 
 def _heartbeat(store: Store) -> None:
     with _lock:
-        pks = [pk for (sid, pk) in _active if sid == id(store)]
+        pks = [pk for (owner, pk) in _active if owner is store]
     store.runs.heartbeat(pks, time.time())
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -64,7 +65,9 @@ class Receiver:
         self._runs: dict[str, _State] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._clients: set[int] = set()
+        # the clients subscribed, held weakly: an ``id()`` could be reused by a later client
+        # (e.g. one reconnected after the first was closed), which would then never subscribe
+        self._clients: weakref.WeakSet[Any] = weakref.WeakSet()
         #: Errors a sink raised (kept, never printed from the thread).
         self.errors: list[BaseException] = []
 
@@ -79,9 +82,9 @@ class Receiver:
     def attach(self, client: Any, topic: str) -> None:
         """Receive the batches a Dask ``client`` gets on ``topic`` (once per client)."""
         with self._lock:
-            if id(client) in self._clients:
+            if client in self._clients:
                 return
-            self._clients.add(id(client))
+            self._clients.add(client)
         client.subscribe_topic(topic, lambda event: self._queue.put(("batch", event[1])))
 
     def watch(self, run_id: str, sink: Any) -> None:
